@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 const benches = {
   raft: 'packages/raft/bench/raft-bench.ts',
   engine: 'packages/engine/bench/engine-bench.ts',
+  cluster: 'tools/bench/src/main.ts',
 };
 const [name, ...args] = process.argv.slice(2);
 const entry = name && benches[name];
