@@ -208,8 +208,8 @@ export function epochMatches(request: RegionEpoch, current: RegionEpoch, check: 
 export function cloneRegion(r: Region): Region {
   return {
     id: r.id,
-    startKey: r.startKey.slice(),
-    endKey: r.endKey.slice(),
+    startKey: new Uint8Array(r.startKey),
+    endKey: new Uint8Array(r.endKey),
     regionEpoch: { confVer: r.regionEpoch.confVer, version: r.regionEpoch.version },
     peers: r.peers.map((p) => ({ id: p.id, storeId: p.storeId, role: p.role })),
   };

@@ -81,7 +81,7 @@ export function wireI64Big(v: WireInt, field: string): bigint {
 export function wireBytes(v: WireBytes): Uint8Array {
   if (v === null || v === undefined) return new Uint8Array(0);
   if (typeof v === 'string') return new Uint8Array(Buffer.from(v, 'base64'));
-  return Uint8Array.prototype.slice.call(v);
+  return new Uint8Array(v); // copies, and is a plain Uint8Array even when v is a Buffer
 }
 
 /**
