@@ -10,9 +10,16 @@ export interface Clock {
   wallMs(): number;
 }
 
-/** The real clock: `performance.now()` (monotonic) and `Date.now()` (wall). */
+/**
+ * The real clock. `nowMs` reads CLOCK_MONOTONIC through `process.hrtime()`, which — unlike
+ * `performance.now()`, whose origin differs per worker thread — is the same clock on every thread
+ * of the process, so a lease expiry written by one thread can be checked by another.
+ */
 export const systemClock: Clock = {
-  nowMs: () => performance.now(),
+  nowMs: () => {
+    const t = process.hrtime();
+    return t[0] * 1e3 + t[1] / 1e6;
+  },
   wallMs: () => Date.now(),
 };
 
