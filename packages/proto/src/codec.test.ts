@@ -28,7 +28,7 @@ import {
   encodeRaftMessage,
   encodeRegionLocalState,
   encodeStoreIdent,
-  loadPackageDefinition,
+  loadProtos,
   pdService,
   protobufRoot,
   protoDir,
@@ -432,7 +432,7 @@ describe('typed codecs', () => {
   });
 
   it('decodeMessage output is typed by the message name', () => {
-    const defs = Object.keys(loadPackageDefinition());
+    const defs = Object.keys(loadProtos());
     expect(defs).toContain('mrkv.raftcmd.RaftCmdRequest');
     const resp = decodeMessage('pdpb.GetRegionResponse', encodeMessage('pdpb.GetRegionResponse', { region, leader: { id: 5, storeId: 1 } }));
     // Compile-time: `resp.region` is metapb.Region__Output | null.

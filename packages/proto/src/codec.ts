@@ -15,7 +15,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { loadPackageDefinition, protoDir, protoFiles, type MrkvGrpcObject } from './load.js';
+import { loadProtos, protoDir, protoFiles, type MrkvGrpcObject } from './load.js';
 import { ProtoCodes, ProtoError } from './errors.js';
 import type { Entry, Entry__Output } from './generated/eraftpb/Entry.js';
 import type { RaftMessage, RaftMessage__Output } from './generated/raft_serverpb/RaftMessage.js';
@@ -61,7 +61,7 @@ export type MessageOutput<N extends MessageName> =
 type AnyMessageDefinition = MessageTypeDefinition<object, object>;
 
 function messageDefinition(typeName: string): AnyMessageDefinition {
-  const def = loadPackageDefinition()[typeName];
+  const def = loadProtos()[typeName];
   if (def === undefined || (def as { format?: unknown }).format !== 'Protocol Buffer 3 DescriptorProto') {
     throw new ProtoError(ProtoCodes.UNKNOWN_TYPE, `no message type ${typeName} in the mrkv contract`, {
       details: { typeName },

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import protobuf from 'protobufjs';
-import { loadPackageDefinition, protobufRoot } from './index.js';
+import { loadProtos, protobufRoot } from './index.js';
 import { ENUMS, MESSAGES, SERVICES } from './__tests__/kvproto-contract.js';
 
 const root = protobufRoot({ keepCase: true });
@@ -49,7 +49,7 @@ interface MessageDescriptor {
 
 /** The proto-loader (gRPC) descriptor of a message, including nested ones like `A.B`. */
 function loaderDescriptor(fullName: string): MessageDescriptor {
-  const def = loadPackageDefinition();
+  const def = loadProtos();
   const parts = fullName.split('.');
   for (let cut = parts.length; cut > 0; cut--) {
     const top = def[parts.slice(0, cut).join('.')] as { format?: string; type?: MessageDescriptor } | undefined;
@@ -154,7 +154,7 @@ describe('compatibility with kvproto: enums', () => {
   it.each(Object.entries(ENUMS))('%s has exactly the pinned values (protobufjs and gRPC loader)', (name, values) => {
     const e = root.lookupEnum(name);
     expect(Object.entries(e.values).map(([k, v]) => `${k}=${v}`)).toEqual(values);
-    const desc = (loadPackageDefinition()[name] as unknown as { type: { value: { name: string; number: number }[] } }).type;
+    const desc = (loadProtos()[name] as unknown as { type: { value: { name: string; number: number }[] } }).type;
     expect(desc.value.map((v) => `${v.name}=${v.number}`)).toEqual(values);
   });
 });
@@ -171,7 +171,7 @@ describe('compatibility with kvproto: services', () => {
       `${m.responseStream ? 'stream ' : ''}${nameOf(m.resolvedResponseType!)}`;
     expect(svc.methodsArray.map(spec)).toEqual(methods);
 
-    const def = loadPackageDefinition()[name] as unknown as Record<string, { path: string; requestStream: boolean; responseStream: boolean }>;
+    const def = loadProtos()[name] as unknown as Record<string, { path: string; requestStream: boolean; responseStream: boolean }>;
     expect(Object.keys(def)).toEqual(methods.map((m) => m.split(' ')[0]));
     for (const m of methods) {
       const [method] = m.split(' ');
@@ -184,7 +184,7 @@ describe('compatibility with kvproto: services', () => {
   });
 
   it('uses TiKV\'s service names, so gRPC paths match a TiKV server', () => {
-    const def = loadPackageDefinition();
+    const def = loadProtos();
     const tikv = def['tikvpb.Tikv'] as unknown as Record<string, { path: string }>;
     const pd = def['pdpb.PD'] as unknown as Record<string, { path: string }>;
     expect(tikv['RawGet']!.path).toBe('/tikvpb.Tikv/RawGet');

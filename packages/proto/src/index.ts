@@ -12,7 +12,7 @@ export {
   LOADER_OPTIONS,
   protoDir,
   protoFiles,
-  loadPackageDefinition,
+  loadProtos,
   loadGrpcObject,
   tikvService,
   pdService,

@@ -69,14 +69,14 @@ export function protoFiles(): readonly string[] {
 }
 
 /** The proto-loader package definition of the whole contract (cached). */
-export function loadPackageDefinition(): protoLoader.PackageDefinition {
+export function loadProtos(): protoLoader.PackageDefinition {
   cachedDefinition ??= protoLoader.loadSync([...protoFiles()], { ...LOADER_OPTIONS, includeDirs: [protoDir()] });
   return cachedDefinition;
 }
 
 /** The typed gRPC object tree of the contract (cached). */
 export function loadGrpcObject(): MrkvGrpcObject {
-  cachedGrpcObject ??= grpc.loadPackageDefinition(loadPackageDefinition()) as unknown as MrkvGrpcObject;
+  cachedGrpcObject ??= grpc.loadPackageDefinition(loadProtos()) as unknown as MrkvGrpcObject;
   return cachedGrpcObject;
 }
 
