@@ -2,6 +2,10 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { compareBytes } from '@mrkv/common';
 import {
+  API_VERSIONS,
+  COMMAND_PRIS,
+  contextFromWire,
+  contextToWire,
   cloneRegion,
   compareEpoch,
   decodeMessage,
@@ -22,6 +26,7 @@ import {
   STORE_STATES,
   type Region,
   type RegionEpoch,
+  type RequestContext,
   type Store,
 } from './index.js';
 
@@ -216,5 +221,44 @@ describe('region helpers', () => {
     expect(findPeer(r, 12)).toBeUndefined();
     expect(findPeerOnStore(r, 3)).toBeUndefined();
     expect(compareBytes(r.startKey, new Uint8Array())).toBe(0);
+  });
+});
+
+describe('request context', () => {
+  const ctxArb: fc.Arbitrary<RequestContext> = fc.record({
+    regionId: id,
+    regionEpoch: fc.option(epochArb, { nil: undefined }),
+    peer: fc.option(peerArb, { nil: undefined }),
+    term: id,
+    priority: fc.constantFrom(...COMMAND_PRIS),
+    replicaRead: fc.boolean(),
+    staleRead: fc.boolean(),
+    maxExecutionDurationMs: id,
+    apiVersion: fc.constantFrom(...API_VERSIONS),
+    isRetryRequest: fc.boolean(),
+    requestSource: fc.string(),
+    clusterId: id,
+  });
+
+  it('context -> wire -> bytes -> wire -> context is the identity', () => {
+    fc.assert(
+      fc.property(ctxArb, (c) => {
+        expect(contextFromWire(decodeMessage('kvrpcpb.Context', encodeMessage('kvrpcpb.Context', contextToWire(c))))).toEqual(c);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an absent context is all defaults; an absent epoch or peer stays absent for the store to judge', () => {
+    const empty = contextFromWire(decodeMessage('kvrpcpb.RawGetRequest', encodeMessage('kvrpcpb.RawGetRequest', {})).context);
+    expect(empty).toMatchObject({ regionId: 0, regionEpoch: undefined, peer: undefined, apiVersion: 'V1', priority: 'Normal' });
+    expect(contextFromWire({ regionId: 3, peer: { id: 4, storeId: 5 } })).toMatchObject({ regionId: 3, regionEpoch: undefined, peer: { id: 4, storeId: 5, role: 'Voter' } });
+  });
+
+  it('refuses out-of-range ids and unknown API versions with typed errors', () => {
+    expect(() => contextFromWire({ regionId: '9007199254740993' })).toThrow(
+      expect.objectContaining({ code: ProtoCodes.INTEGER_OUT_OF_RANGE, details: { field: 'Context.region_id' } }),
+    );
+    expect(() => contextFromWire({ apiVersion: 9 as never })).toThrow(expect.objectContaining({ code: ProtoCodes.UNKNOWN_ENUM_VALUE }));
   });
 });

@@ -23,10 +23,12 @@ export const PEER_ROLES: readonly PeerRole[] = ['Voter', 'Learner', 'IncomingVot
 
 /** metapb.StoreState. */
 export type StoreState = 'Up' | 'Offline' | 'Tombstone';
+/** Names of metapb.StoreState in value order. */
 export const STORE_STATES: readonly StoreState[] = ['Up', 'Offline', 'Tombstone'];
 
 /** metapb.NodeState (the successor of StoreState). */
 export type NodeState = 'Preparing' | 'Serving' | 'Removing' | 'Removed';
+/** Names of metapb.NodeState in value order. */
 export const NODE_STATES: readonly NodeState[] = ['Preparing', 'Serving', 'Removing', 'Removed'];
 
 /** One replica of a region. Witness peers are not an mrkv feature, so `is_witness` is dropped. */
@@ -54,6 +56,7 @@ export interface Region {
   peers: Peer[];
 }
 
+/** A placement label of a store (zone, rack, host, ...). */
 export interface StoreLabel {
   key: string;
   value: string;
@@ -82,6 +85,7 @@ export interface Store {
 
 // ---- Converters ----
 
+/** A metapb.Peer from the wire (decoded or hand-built). Throws ProtoError on bad ids or roles. */
 export function peerFromWire(w: WirePeer): Peer {
   return {
     id: wireU64(w.id, 'Peer.id'),
@@ -90,19 +94,25 @@ export function peerFromWire(w: WirePeer): Peer {
   };
 }
 
+/** The metapb.Peer for a domain peer (`is_witness` is always false in mrkv). */
 export function peerToWire(p: Peer): WirePeer {
   return { id: p.id, storeId: p.storeId, role: p.role };
 }
 
+/** A metapb.RegionEpoch from the wire. */
 export function epochFromWire(w: WireRegionEpoch): RegionEpoch {
   return { confVer: wireU64(w.confVer, 'RegionEpoch.conf_ver'), version: wireU64(w.version, 'RegionEpoch.version') };
 }
 
+/** The metapb.RegionEpoch for a domain epoch. */
 export function epochToWire(e: RegionEpoch): WireRegionEpoch {
   return { confVer: e.confVer, version: e.version };
 }
 
-/** Throws `KV:Proto:MissingField` for a region without an epoch: every real region has one. */
+/**
+ * A metapb.Region from the wire, with copied keys. Throws `KV:Proto:MissingField` for a region
+ * without an epoch (every real region has one) and other ProtoErrors for bad ids or roles.
+ */
 export function regionFromWire(w: WireRegion): Region {
   if (w.regionEpoch === null || w.regionEpoch === undefined) {
     throw new ProtoError(ProtoCodes.MISSING_FIELD, `Region ${String(w.id)} has no region_epoch`, {
@@ -118,6 +128,7 @@ export function regionFromWire(w: WireRegion): Region {
   };
 }
 
+/** The metapb.Region for a domain region (flashback fields unset). */
 export function regionToWire(r: Region): WireRegion {
   return {
     id: r.id,
@@ -128,6 +139,7 @@ export function regionToWire(r: Region): WireRegion {
   };
 }
 
+/** A metapb.Store from the wire. Throws ProtoError on bad ids, timestamps or states. */
 export function storeFromWire(w: WireStore): Store {
   return {
     id: wireU64(w.id, 'Store.id'),
@@ -146,6 +158,7 @@ export function storeFromWire(w: WireStore): Store {
   };
 }
 
+/** The metapb.Store for a domain store. */
 export function storeToWire(s: Store): WireStore {
   return {
     id: s.id,
