@@ -1,0 +1,208 @@
+/**
+ * Explaining a non-linearizable partition: narrowing a failed history down to a window a person
+ * can read. Runs only for the partition that failed, under its own budget.
+ *
+ * Process overview:
+ * 1. Cut: a prefix of the history up to instant t keeps the operations called by t; those that
+ *    returned by t keep their outputs, the others become indeterminate. If a prefix cannot be
+ *    linearized, neither can the history (restrict any linearization of the history to it). The
+ *    property is monotone in t, so a binary search over the return times finds the earliest
+ *    return at which the history breaks: the failing operation.
+ * 2. Window: the search over that cut reports its deepest dead end: the partial linearization,
+ *    the state after it and the operations pending at the blocking return.
+ * 3. Core: relaxing an operation to optional ("it happened within its interval, or not at all")
+ *    only adds linearizations, so if the cut still fails with some operations relaxed, the
+ *    remaining definite ones conflict by themselves, whatever the others did. A delta-debugging
+ *    pass (chunks, then single operations) relaxes as many as it can.
+ */
+import { Budget } from './budget.js';
+import type { CheckedOperation } from './history.js';
+import { compareTime } from './history.js';
+import type { Model, Time } from './model.js';
+import { INDETERMINATE } from './model.js';
+import type { OperationView, Violation, WindowOperation } from './result.js';
+import type { DeadEnd, SearchOutcome } from './search.js';
+import { searchPartition } from './search.js';
+
+export interface ExplainOptions {
+  /** Wall-clock budget for the whole explanation, in ms. */
+  readonly timeoutMs: number;
+  readonly now: () => number;
+}
+
+/** A sub-history of a partition: `source[k]` is the partition-local index of `ops[k]`. */
+interface SubHistory<I, O> {
+  readonly ops: CheckedOperation<I, O>[];
+  readonly source: number[];
+}
+
+/** Still running at the cut: it may take effect at any later time, or never. */
+function unfinished<I, O>(op: CheckedOperation<I, O>): CheckedOperation<I, O> {
+  return { ...op, output: undefined, ret: INDETERMINATE, indeterminate: true, optional: true };
+}
+
+/** Relaxed by the minimization: it happened within its interval with its output, or not at all. */
+function optional<I, O>(op: CheckedOperation<I, O>): CheckedOperation<I, O> {
+  return { ...op, optional: true };
+}
+
+/**
+ * The prefix of `ops` at instant `t`. With `definite` given, the operations finished by `t` but
+ * not in it are made optional (a relaxed read constrains nothing, so it is dropped).
+ */
+function cutAt<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly CheckedOperation<I, O>[],
+  t: Time,
+  definite?: ReadonlySet<number>,
+): SubHistory<I, O> {
+  const out: CheckedOperation<I, O>[] = [];
+  const source: number[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (compareTime(op.call, t) > 0) continue;
+    const finished = !op.indeterminate && compareTime(op.ret, t) <= 0;
+    const keep = finished && (definite === undefined || definite.has(i));
+    if (!keep && model.isReadOnly?.(op.input) === true) continue;
+    out.push(keep ? op : finished ? optional(op) : unfinished(op));
+    source.push(i);
+  }
+  return { ops: out, source };
+}
+
+function describe<S, I, O>(model: Model<S, I, O>, op: CheckedOperation<I, O>): string {
+  if (model.describeOperation !== undefined) return model.describeOperation(op.input, op.output);
+  return `${toJsonText(op.input)} → ${op.indeterminate ? '?' : toJsonText(op.output)}`;
+}
+
+/** JSON text with bigints as decimal strings (for reports). */
+export function toJsonText(v: unknown): string {
+  const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  return s === undefined ? String(v) : s;
+}
+
+/** The report form of an operation. */
+export function viewOf<S, I, O>(model: Model<S, I, O>, op: CheckedOperation<I, O>): OperationView<I, O> {
+  return {
+    index: op.index,
+    clientId: op.clientId,
+    input: op.input,
+    output: op.output,
+    call: op.call,
+    ret: op.ret,
+    indeterminate: op.indeterminate,
+    description: describe(model, op),
+  };
+}
+
+/** Renders a state with the model's `describeState`, or as JSON. */
+export function describeState<S, I, O>(model: Model<S, I, O>, state: S): string {
+  return model.describeState !== undefined ? model.describeState(state) : toJsonText(state);
+}
+
+/**
+ * Explains why `ops` (one partition, known not linearizable; `deadEnd` from that search) cannot
+ * be linearized. Never fails for lack of budget: it falls back to the wider window it has.
+ */
+export function explainViolation<S, I, O>(
+  model: Model<S, I, O>,
+  partition: string | undefined,
+  ops: readonly CheckedOperation<I, O>[],
+  deadEnd: DeadEnd<S>,
+  options: ExplainOptions,
+): Violation<S, I, O> {
+  const deadline = options.now() + options.timeoutMs;
+  const probe = (sub: SubHistory<I, O>): SearchOutcome<S> =>
+    searchPartition(model, sub.ops, new Budget({ timeoutMs: Math.max(0, deadline - options.now()), now: options.now }));
+
+  const cuts = returnTimes(ops);
+  // Invariant of the binary search: the cut at cuts[hi] fails (the last one is the whole history).
+  let lo = 0;
+  let hi = cuts.length - 1;
+  let failing: { at: number; sub: SubHistory<I, O>; deadEnd: DeadEnd<S> } | undefined;
+  while (lo < hi && options.now() < deadline) {
+    const mid = (lo + hi) >>> 1;
+    const sub = cutAt(model, ops, cuts[mid]!);
+    const outcome = probe(sub);
+    if (outcome.kind === 'not-linearizable') {
+      hi = mid;
+      failing = { at: mid, sub, deadEnd: outcome.deadEnd };
+    } else {
+      lo = mid + 1;
+    }
+  }
+  const cutTime = cuts[hi] ?? INDETERMINATE;
+  if (failing === undefined || failing.at !== hi) {
+    const sub = cutAt(model, ops, cutTime);
+    const outcome = probe(sub);
+    failing =
+      outcome.kind === 'not-linearizable'
+        ? { at: hi, sub, deadEnd: outcome.deadEnd }
+        : { at: hi, sub: { ops: [...ops], source: ops.map((_, i) => i) }, deadEnd };
+  }
+  const { sub, deadEnd: end } = failing;
+  const toPartition = (k: number): number => sub.source[k]!;
+
+  const blockedOp = toPartition(end.blocked);
+  const failingIndex = compareTime(ops[blockedOp]!.ret, cutTime) === 0 ? blockedOp : firstReturningAt(ops, cutTime);
+  const { core, minimal } = minimizeCore(model, ops, cutTime, probe, () => options.now() < deadline);
+
+  return {
+    partition,
+    failingOperation: viewOf(model, ops[failingIndex]!),
+    linearized: end.linearized.map((k) => viewOf(model, ops[toPartition(k)]!)),
+    state: end.state,
+    stateDescription: describeState(model, end.state),
+    window: end.pending.map((k) => windowOp(model, ops[toPartition(k)]!, end.state)),
+    core: core.map((i) => viewOf(model, ops[i]!)),
+    coreMinimal: minimal,
+  };
+}
+
+function windowOp<S, I, O>(model: Model<S, I, O>, op: CheckedOperation<I, O>, state: S): WindowOperation<I, O> {
+  return { ...viewOf(model, op), legalNext: model.step(state, op.input, op.output).ok };
+}
+
+/** Distinct return times of definite operations, ascending. */
+function returnTimes<I, O>(ops: readonly CheckedOperation<I, O>[]): Time[] {
+  const times = ops.filter((op) => !op.indeterminate).map((op) => op.ret);
+  times.sort(compareTime);
+  return times.filter((t, i) => i === 0 || compareTime(times[i - 1]!, t) !== 0);
+}
+
+function firstReturningAt<I, O>(ops: readonly CheckedOperation<I, O>[], t: Time): number {
+  const i = ops.findIndex((op) => !op.indeterminate && compareTime(op.ret, t) === 0);
+  return i < 0 ? 0 : i;
+}
+
+/**
+ * Delta debugging over the definite operations of the cut: relax chunks of halving size while
+ * the cut still fails. Returns partition-local indexes, and whether every probe was decided.
+ */
+function minimizeCore<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly CheckedOperation<I, O>[],
+  cutTime: Time,
+  probe: (sub: SubHistory<I, O>) => SearchOutcome<S>,
+  hasTime: () => boolean,
+): { core: number[]; minimal: boolean } {
+  let keep = cutAt(model, ops, cutTime).source.filter((i) => !ops[i]!.indeterminate && compareTime(ops[i]!.ret, cutTime) <= 0);
+  let minimal = true;
+  let chunk = Math.max(1, Math.ceil(keep.length / 2));
+  for (;;) {
+    let start = 0;
+    while (start < keep.length) {
+      if (!hasTime()) return { core: keep, minimal: false };
+      const candidate = [...keep.slice(0, start), ...keep.slice(start + chunk)];
+      const outcome = candidate.length === 0 ? undefined : probe(cutAt(model, ops, cutTime, new Set(candidate)));
+      if (outcome?.kind === 'not-linearizable') {
+        keep = candidate;
+      } else {
+        if (outcome?.kind === 'unknown' && chunk === 1) minimal = false;
+        start += chunk;
+      }
+    }
+    if (chunk === 1) return { core: keep, minimal };
+    chunk = Math.ceil(chunk / 2);
+  }
+}
