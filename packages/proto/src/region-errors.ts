@@ -15,7 +15,7 @@
  */
 import { isMrkvError, MrkvError, type WireError } from '@mrkv/common';
 import { peerFromWire, peerToWire, regionFromWire, regionToWire, type Peer, type Region } from './domain.js';
-import { wireBytes, wireU64, wireU64Big } from './wire-values.js';
+import { wireBytes, wireU64, wireU64Big, type WireInt } from './wire-values.js';
 import type { Error as WireRegionError } from './generated/errorpb/Error.js';
 
 export const RegionErrorCodes = {
@@ -77,26 +77,54 @@ export type RegionErrorVariant = keyof RegionErrorPayloads;
 
 type WireVariantField = Exclude<keyof WireRegionError, 'message'>;
 
+/** The errorpb.Error field (camelCase, as the loader names it) carrying each variant. */
+const FIELDS = {
+  notLeader: 'notLeader',
+  regionNotFound: 'regionNotFound',
+  keyNotInRegion: 'keyNotInRegion',
+  epochNotMatch: 'epochNotMatch',
+  serverIsBusy: 'serverIsBusy',
+  staleCommand: 'staleCommand',
+  storeNotMatch: 'storeNotMatch',
+  raftEntryTooLarge: 'raftEntryTooLarge',
+  maxTimestampNotSynced: 'maxTimestampNotSynced',
+  readIndexNotReady: 'readIndexNotReady',
+  proposalInMergingMode: 'proposalInMergingMode',
+  dataIsNotReady: 'dataIsNotReady',
+  regionNotInitialized: 'regionNotInitialized',
+  diskFull: 'diskFull',
+  recoveryInProgress: 'RecoveryInProgress',
+  flashbackInProgress: 'FlashbackInProgress',
+  flashbackNotPrepared: 'FlashbackNotPrepared',
+  isWitness: 'isWitness',
+  mismatchPeerId: 'mismatchPeerId',
+  bucketVersionNotMatch: 'bucketVersionNotMatch',
+  undeterminedResult: 'undeterminedResult',
+  unknown: undefined,
+} as const satisfies Record<RegionErrorVariant, WireVariantField | undefined>;
+
+/** The wire form of a variant's payload (the generated errorpb input type). */
+type WireOf<V extends RegionErrorVariant> = (typeof FIELDS)[V] extends WireVariantField
+  ? NonNullable<WireRegionError[(typeof FIELDS)[V]]>
+  : Record<string, never>;
+
 interface VariantSpec<V extends RegionErrorVariant> {
   readonly code: RegionErrorCode;
-  /** The errorpb.Error field (camelCase) carrying the variant; undefined for `unknown`. */
-  readonly field: WireVariantField | undefined;
-  readonly toWire: (p: RegionErrorPayloads[V]) => object;
-  readonly fromWire: (w: any) => RegionErrorPayloads[V];
+  readonly toWire: (p: RegionErrorPayloads[V]) => WireOf<V>;
+  readonly fromWire: (w: WireOf<V>) => RegionErrorPayloads[V];
   readonly describe: (p: RegionErrorPayloads[V]) => string;
 }
 
 const empty = (): Record<string, never> => ({});
 const regionIdOnly = (what: string) => ({
   toWire: (p: { regionId: number }) => ({ regionId: p.regionId }),
-  fromWire: (w: any) => ({ regionId: wireU64(w.regionId, `${what}.region_id`) }),
+  fromWire: (w: { regionId?: WireInt }) => ({ regionId: wireU64(w.regionId, `${what}.region_id`) }),
 });
 
 /** One entry per variant; the order is errorpb.Error's field order, used when decoding. */
 const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   notLeader: {
     code: RegionErrorCodes.NOT_LEADER,
-    field: 'notLeader',
     toWire: (p) => ({ regionId: p.regionId, leader: p.leader === undefined ? null : peerToWire(p.leader) }),
     fromWire: (w) => {
       const regionId = wireU64(w.regionId, 'NotLeader.region_id');
@@ -109,13 +137,11 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   regionNotFound: {
     code: RegionErrorCodes.REGION_NOT_FOUND,
-    field: 'regionNotFound',
     ...regionIdOnly('RegionNotFound'),
     describe: (p) => `region ${p.regionId} not found on this store`,
   },
   keyNotInRegion: {
     code: RegionErrorCodes.KEY_NOT_IN_REGION,
-    field: 'keyNotInRegion',
     toWire: (p) => ({ key: p.key, regionId: p.regionId, startKey: p.startKey, endKey: p.endKey }),
     fromWire: (w) => ({
       key: wireBytes(w.key),
@@ -127,9 +153,8 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   epochNotMatch: {
     code: RegionErrorCodes.EPOCH_NOT_MATCH,
-    field: 'epochNotMatch',
     toWire: (p) => ({ currentRegions: p.currentRegions.map(regionToWire) }),
-    fromWire: (w) => ({ currentRegions: ((w.currentRegions ?? []) as unknown[]).map((r) => regionFromWire(r as never)) }),
+    fromWire: (w) => ({ currentRegions: (w.currentRegions ?? []).map(regionFromWire) }),
     describe: (p) =>
       `epoch not match; current regions: ${p.currentRegions
         .map((r) => `${r.id}(v${r.regionEpoch.version},c${r.regionEpoch.confVer})`)
@@ -137,7 +162,6 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   serverIsBusy: {
     code: RegionErrorCodes.SERVER_IS_BUSY,
-    field: 'serverIsBusy',
     toWire: (p) => ({ reason: p.reason, backoffMs: p.backoffMs, estimatedWaitMs: p.estimatedWaitMs, appliedIndex: p.appliedIndex }),
     fromWire: (w) => ({
       reason: w.reason ?? '',
@@ -149,14 +173,12 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   staleCommand: {
     code: RegionErrorCodes.STALE_COMMAND,
-    field: 'staleCommand',
     toWire: empty,
     fromWire: empty,
     describe: () => 'stale command',
   },
   storeNotMatch: {
     code: RegionErrorCodes.STORE_NOT_MATCH,
-    field: 'storeNotMatch',
     toWire: (p) => ({ requestStoreId: p.requestStoreId, actualStoreId: p.actualStoreId }),
     fromWire: (w) => ({
       requestStoreId: wireU64(w.requestStoreId, 'StoreNotMatch.request_store_id'),
@@ -166,7 +188,6 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   raftEntryTooLarge: {
     code: RegionErrorCodes.RAFT_ENTRY_TOO_LARGE,
-    field: 'raftEntryTooLarge',
     toWire: (p) => ({ regionId: p.regionId, entrySize: p.entrySize }),
     fromWire: (w) => ({
       regionId: wireU64(w.regionId, 'RaftEntryTooLarge.region_id'),
@@ -176,27 +197,23 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   maxTimestampNotSynced: {
     code: RegionErrorCodes.MAX_TIMESTAMP_NOT_SYNCED,
-    field: 'maxTimestampNotSynced',
     toWire: empty,
     fromWire: empty,
     describe: () => 'max timestamp not synced',
   },
   readIndexNotReady: {
     code: RegionErrorCodes.READ_INDEX_NOT_READY,
-    field: 'readIndexNotReady',
     toWire: (p) => ({ reason: p.reason, regionId: p.regionId }),
     fromWire: (w) => ({ reason: w.reason ?? '', regionId: wireU64(w.regionId, 'ReadIndexNotReady.region_id') }),
     describe: (p) => `region ${p.regionId}: read index not ready (${p.reason})`,
   },
   proposalInMergingMode: {
     code: RegionErrorCodes.PROPOSAL_IN_MERGING_MODE,
-    field: 'proposalInMergingMode',
     ...regionIdOnly('ProposalInMergingMode'),
     describe: (p) => `region ${p.regionId} is merging and refuses proposals`,
   },
   dataIsNotReady: {
     code: RegionErrorCodes.DATA_IS_NOT_READY,
-    field: 'dataIsNotReady',
     toWire: (p) => ({ regionId: p.regionId, peerId: p.peerId, safeTs: p.safeTs.toString() }),
     fromWire: (w) => ({
       regionId: wireU64(w.regionId, 'DataIsNotReady.region_id'),
@@ -207,29 +224,25 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   regionNotInitialized: {
     code: RegionErrorCodes.REGION_NOT_INITIALIZED,
-    field: 'regionNotInitialized',
     ...regionIdOnly('RegionNotInitialized'),
     describe: (p) => `region ${p.regionId} is not initialized on this store`,
   },
   diskFull: {
     code: RegionErrorCodes.DISK_FULL,
-    field: 'diskFull',
     toWire: (p) => ({ storeId: p.storeIds, reason: p.reason }),
     fromWire: (w) => ({
-      storeIds: ((w.storeId ?? []) as unknown[]).map((id) => wireU64(id as string, 'DiskFull.store_id')),
+      storeIds: (w.storeId ?? []).map((id) => wireU64(id, 'DiskFull.store_id')),
       reason: w.reason ?? '',
     }),
     describe: (p) => `disk full on stores [${p.storeIds.join(', ')}]: ${p.reason}`,
   },
   recoveryInProgress: {
     code: RegionErrorCodes.RECOVERY_IN_PROGRESS,
-    field: 'RecoveryInProgress',
     ...regionIdOnly('RecoveryInProgress'),
     describe: (p) => `region ${p.regionId}: recovery in progress`,
   },
   flashbackInProgress: {
     code: RegionErrorCodes.FLASHBACK_IN_PROGRESS,
-    field: 'FlashbackInProgress',
     toWire: (p) => ({ regionId: p.regionId, flashbackStartTs: p.flashbackStartTs.toString() }),
     fromWire: (w) => ({
       regionId: wireU64(w.regionId, 'FlashbackInProgress.region_id'),
@@ -239,19 +252,16 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   flashbackNotPrepared: {
     code: RegionErrorCodes.FLASHBACK_NOT_PREPARED,
-    field: 'FlashbackNotPrepared',
     ...regionIdOnly('FlashbackNotPrepared'),
     describe: (p) => `region ${p.regionId}: flashback not prepared`,
   },
   isWitness: {
     code: RegionErrorCodes.IS_WITNESS,
-    field: 'isWitness',
     ...regionIdOnly('IsWitness'),
     describe: (p) => `region ${p.regionId}: peer is a witness`,
   },
   mismatchPeerId: {
     code: RegionErrorCodes.MISMATCH_PEER_ID,
-    field: 'mismatchPeerId',
     toWire: (p) => ({ requestPeerId: p.requestPeerId, storePeerId: p.storePeerId }),
     fromWire: (w) => ({
       requestPeerId: wireU64(w.requestPeerId, 'MismatchPeerId.request_peer_id'),
@@ -261,24 +271,21 @@ const SPECS: { readonly [V in RegionErrorVariant]: VariantSpec<V> } = {
   },
   bucketVersionNotMatch: {
     code: RegionErrorCodes.BUCKET_VERSION_NOT_MATCH,
-    field: 'bucketVersionNotMatch',
     toWire: (p) => ({ version: p.version, keys: p.keys }),
     fromWire: (w) => ({
       version: wireU64(w.version, 'BucketVersionNotMatch.version'),
-      keys: ((w.keys ?? []) as Uint8Array[]).map(wireBytes),
+      keys: (w.keys ?? []).map((k) => wireBytes(k)),
     }),
     describe: (p) => `bucket version ${p.version} does not match`,
   },
   undeterminedResult: {
     code: RegionErrorCodes.UNDETERMINED_RESULT,
-    field: 'undeterminedResult',
     toWire: (p) => ({ message: p.detail }),
     fromWire: (w) => ({ detail: w.message ?? '' }),
     describe: (p) => `undetermined result: ${p.detail}`,
   },
   unknown: {
     code: RegionErrorCodes.UNKNOWN,
-    field: undefined,
     toWire: empty,
     fromWire: empty,
     describe: () => 'unknown region error',
@@ -419,8 +426,9 @@ function construct<V extends RegionErrorVariant>(variant: V, payload: RegionErro
 /** The errorpb.Error for `err`: its variant field (with payload) plus `message`. */
 export function regionErrorToWire(err: RegionError): WireRegionError {
   const spec = SPECS[err.variant] as VariantSpec<RegionErrorVariant>;
+  const field = FIELDS[err.variant];
   const wire: Record<string, unknown> = { message: err.message };
-  if (spec.field !== undefined) wire[spec.field] = spec.toWire(err.payload);
+  if (field !== undefined) wire[field] = spec.toWire(err.payload);
   return wire as WireRegionError;
 }
 
@@ -432,10 +440,10 @@ export function regionErrorToWire(err: RegionError): WireRegionError {
 export function regionErrorFromWire(e: WireRegionError): RegionError {
   const message = e.message ?? '';
   for (const variant of VARIANTS) {
-    const spec = SPECS[variant] as VariantSpec<RegionErrorVariant>;
-    if (spec.field === undefined) continue;
-    const w = e[spec.field];
-    if (w !== null && w !== undefined) return construct(variant, spec.fromWire(w), message);
+    const field = FIELDS[variant];
+    if (field === undefined) continue;
+    const w = e[field];
+    if (w !== null && w !== undefined) return construct(variant, (SPECS[variant] as VariantSpec<RegionErrorVariant>).fromWire(w as never), message);
   }
   return construct('unknown', {}, message);
 }
