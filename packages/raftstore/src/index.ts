@@ -27,3 +27,24 @@ export type {
   BatchWorkerContext,
   BatchWorkerSetup,
 } from './batch/index.js';
+
+export { makeRaftstoreConfig, validateRaftstoreConfig, testRaftstoreConfig, raftstoreConfigSchema } from './config.js';
+export type { RaftstoreConfig } from './config.js';
+export { Lease, LeaseState } from './lease/lease.js';
+export { LeaseTable, LeaseSlots, LeaseFlags } from './lease/lease-table.js';
+export type { LeaseView, LeaseUpdate } from './lease/lease-table.js';
+export { RegionIndex, keyInRange, rangesOverlap } from './store/region-index.js';
+export type {
+  KvPair,
+  RawScanOptions,
+  RawCasOptions,
+  RawCasResult,
+  RawKvApi,
+  RaftMessageSink,
+  RaftTransport,
+  StoreStats,
+  RegionHeartbeat,
+  PdOperator,
+  PdHeartbeatResponse,
+  PdApi,
+} from './store/api.js';
