@@ -3,3 +3,4 @@
  */
 export { SPACING, applyRegister, registerHistoryFromPlan, randomRegisterPlan } from './register-history.js';
 export type { RegisterStep, StepOutcome, GeneratedHistory, RandomPlanOptions } from './register-history.js';
+export { witnessProblems } from './witness.js';
