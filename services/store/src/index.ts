@@ -1,1 +1,34 @@
-export {};
+/**
+ * @mrkv/store-server: the store process's gRPC layer and operations shell. The `tikvpb.Tikv`
+ * service (RawKV, BatchCommands, the raft receive side), the outbound raft transport (BatchRaft
+ * streams and snapshots), the status server, config and flags. The `mrkv-store` binary is main.ts;
+ * this index is for embedders (the lead's raftstore wiring, tools and cross-process tests).
+ */
+export { StoreErrorCodes, StoreError } from './errors.js';
+export type { StoreErrorCode } from './errors.js';
+
+export { storeConfigSchema, loadStoreConfig, defaultStoreConfig, raftstoreConfigOf } from './config.js';
+export type { StoreConfig, LimitsConfig, TransportConfig, ServerConfig } from './config.js';
+export { parseStoreArgs, storeCommand, STORE_FLAGS } from './cli.js';
+export type { StoreArgs, CliOutput } from './cli.js';
+
+export { startStoreServer } from './server.js';
+export type { StoreServer, StoreServerOptions } from './server.js';
+export { startStatusServer } from './status-server.js';
+export type { StatusServer, StatusSource } from './status-server.js';
+export { StoreMetrics } from './metrics.js';
+export type { StoreMetricsOptions } from './metrics.js';
+export { storeVersion } from './version.js';
+
+export { storeServiceDefinition } from './service/tikv-service.js';
+export type { RequestLimits } from './service/validate.js';
+
+export { RaftClient, SNAPSHOT_PATH } from './transport/raft-client.js';
+export type { RaftClientOptions } from './transport/raft-client.js';
+export { BATCH_RAFT_PATH } from './transport/store-connection.js';
+export type { ConnectionState, DropReason } from './transport/store-connection.js';
+export { PdStoreResolver, StaticResolver } from './transport/resolver.js';
+export type { StoreAddressResolver } from './transport/resolver.js';
+export { encodeBatchRaftFrame, splitBatchRaftFrame, encodeSnapshotChunk, decodeSnapshotChunk } from './transport/frame.js';
+export type { SnapshotChunkParts } from './transport/frame.js';
+export { Backoff } from './transport/backoff.js';
