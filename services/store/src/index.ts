@@ -32,3 +32,17 @@ export type { StoreAddressResolver } from './transport/resolver.js';
 export { encodeBatchRaftFrame, splitBatchRaftFrame, encodeSnapshotChunk, decodeSnapshotChunk } from './transport/frame.js';
 export type { SnapshotChunkParts } from './transport/frame.js';
 export { Backoff } from './transport/backoff.js';
+
+// The process shell: what the raftstore wiring implements (backend, bootstrap helpers) and uses.
+export { runStore } from './process/run-store.js';
+export type { RunStoreDeps, RunningStore } from './process/run-store.js';
+export { storeMain } from './process/main-flow.js';
+export type { StoreWiring } from './process/main-flow.js';
+export type { OpenRaftstoreBackend, RaftstoreBackend, RaftstoreStartDeps, RunningRaftstore } from './process/backend.js';
+export type { BootstrapEngines, RetryPolicy, BootstrapOutcome } from './process/bootstrap.js';
+export type { StorePd, ConnectPd } from './process/pd.js';
+export { DataDir, dataDirLayout, raftEngineDir } from './process/data-dir.js';
+export type { DataDirLayout } from './process/data-dir.js';
+export { readStoreIdent, writeStoreIdent } from './process/store-ident.js';
+export type { StoreIdent } from './process/store-ident.js';
+export { StoreHeartbeater } from './process/heartbeat.js';
