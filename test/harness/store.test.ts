@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTikvClient, type tikvpb } from '@mrkv/proto';
+import { fakePdCluster, startFakePdServer } from '@mrkv/store-server/testing';
 import { StoreProcess } from './store.js';
 
 const MEMORY_STORE = 'services/store/src/testing/memory-store-main.ts';
@@ -130,5 +131,29 @@ describe('StoreProcess harness on a real store process', () => {
     procs.push(s);
     expect((await s.exited).code).toBe(2);
     expect(s.tail()).toMatch(/limits\.max-key-size: expected a size/);
+  });
+
+  it('runs the real mrkv-store entry up to the raftstore wiring: PD, store id, then a clean failure', async () => {
+    const cluster = fakePdCluster(4242, 7);
+    const pd = await startFakePdServer(cluster);
+    try {
+      const s = await StoreProcess.spawn({ pd: [pd.address], args: ['--set', 'pd.retry-max-count=2'] });
+      procs.push(s);
+      expect((await s.exited).code).toBe(1);
+      expect(s.logs().find((r) => r.msg === 'allocated store id')).toMatchObject({ storeId: 7, clusterId: 4242 });
+      expect(s.logs().find((r) => r.level === 'fatal')?.err).toMatchObject({ code: 'KV:Common:Unimplemented' });
+      expect(existsSync(join(s.dataDir, 'store-ident'))).toBe(true);
+      expect(existsSync(join(s.dataDir, 'LOCK'))).toBe(false);
+      expect(cluster.badHeaders).toBe(0);
+    } finally {
+      pd.stop();
+    }
+  });
+
+  it('prints every flag for --help and exits 0', async () => {
+    const s = await StoreProcess.spawn({ args: ['--help'] });
+    procs.push(s);
+    expect((await s.exited).code).toBe(0);
+    for (const flag of ['--addr', '--pd', '--data-dir', '--status-addr', '--labels', '--log-file', '--max-key-size']) expect(s.tail(100)).toContain(flag);
   });
 });

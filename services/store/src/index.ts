@@ -46,3 +46,5 @@ export type { DataDirLayout } from './process/data-dir.js';
 export { readStoreIdent, writeStoreIdent } from './process/store-ident.js';
 export type { StoreIdent } from './process/store-ident.js';
 export { StoreHeartbeater } from './process/heartbeat.js';
+export { GrpcStorePd, connectGrpcPd, heartbeatResponseFromWire } from './process/pd-grpc.js';
+export type { GrpcPdOptions } from './process/pd-grpc.js';

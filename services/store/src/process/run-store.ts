@@ -24,7 +24,7 @@ import { RaftClient } from '../transport/raft-client.js';
 import { PdStoreResolver } from '../transport/resolver.js';
 import { storeVersion } from '../version.js';
 import type { OpenRaftstoreBackend, RaftstoreBackend, RunningRaftstore } from './backend.js';
-import { bootstrapCluster, ensureStoreId, registerStore, type RetryPolicy } from './bootstrap.js';
+import { bootstrapCluster, ensureStoreId, registerStore, withRetry, type RetryPolicy } from './bootstrap.js';
 import { DataDir } from './data-dir.js';
 import { StoreHeartbeater } from './heartbeat.js';
 import { LateRaftSink, LateRawKv } from './late-binding.js';
@@ -75,7 +75,7 @@ export async function runStore(config: StoreConfig, deps: RunStoreDeps): Promise
     undo.push(() => dir.release());
     root.info({ dataDir: dir.layout.root }, 'data directory locked');
 
-    const pd: StorePd = await deps.connectPd(config.pd.endpoints, root);
+    const pd: StorePd = await withRetry('connect to PD', retry, root, () => deps.connectPd(config.pd.endpoints, root));
     undo.push(() => pd.close());
     const { storeId } = await ensureStoreId(dir, pd, retry, root);
     const logger = root.child({ storeId });
@@ -152,7 +152,7 @@ export async function runStore(config: StoreConfig, deps: RunStoreDeps): Promise
     };
     return { storeId, clusterId: pd.clusterId, server, store, heartbeater, transport, stop };
   } catch (err) {
-    root.error({ err }, 'store start-up failed');
+    // The caller logs the failure (main-flow.ts: fatal, exit 1); here only what was started is undone.
     await unwind();
     throw err;
   }

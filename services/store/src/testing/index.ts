@@ -11,3 +11,5 @@ export type { ReceivedSnapshot, SnapshotPolicy } from './recording-sink.js';
 export { FakePd } from './fake-pd.js';
 export { memoryBackend, MemoryBootstrapEngines } from './memory-backend.js';
 export type { MemoryRaftstore } from './memory-backend.js';
+export { startFakePdServer, fakePdCluster } from './fake-pd-server.js';
+export type { FakePdCluster, FakePdServer } from './fake-pd-server.js';
