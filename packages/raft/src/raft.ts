@@ -730,6 +730,14 @@ export class Raft {
   }
 
   handleHeartbeat(m: Message): void {
+    if (m.commit > this.log.lastIndex()) {
+      // The leader only sends commit ≤ what it knows we have. A larger one means our log lost
+      // acknowledged entries (or the message is bogus): refuse it loudly, do not crash.
+      this.logger.error({ from: m.from, commit: m.commit, lastIndex: this.log.lastIndex() }, `${this.id} refused heartbeat commit ${m.commit} beyond its last index ${this.log.lastIndex()}; was the raft log lost?`);
+      throw new RaftError(RaftCodes.INVALID_MESSAGE, `heartbeat commit ${m.commit} is beyond the last index ${this.log.lastIndex()}`, {
+        details: { from: m.from, commit: m.commit, lastIndex: this.log.lastIndex() },
+      });
+    }
     this.log.commitTo(m.commit);
     const resp = newMessage(MessageType.MsgHeartbeatResp, m.from, this.id, 0);
     resp.context = m.context;

@@ -126,7 +126,9 @@ describe('RaftLog', () => {
     expect(l.committed).toBe(4); // min(leader commit, last new)
     expect(l.persisted).toBe(2);
     expect(ids(l.unstable.all())).toEqual(['4/3', '4/4']);
-    expect(() => l.maybeAppend(1, 1, 4, ents(2, 5))).toThrow(RaftInvariantViolation); // conflicts with committed
+    // An append conflicting with committed entries is refused, changing nothing.
+    expect(() => l.maybeAppend(1, 1, 4, ents(2, 5))).toThrow(expect.objectContaining({ code: 'KV:Raft:InvalidMessage' }));
+    expect(ids(l.unstable.all())).toEqual(['4/3', '4/4']);
   });
 
   it('commitTo never goes backwards and never beyond the log', () => {

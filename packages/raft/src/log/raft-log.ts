@@ -9,7 +9,7 @@
  *   out to apply, and a leader counts only its persisted entries towards commit.
  * - `applied`: reported applied by the caller.
  */
-import { RaftCodes, invariant } from '../errors.js';
+import { RaftCodes, RaftError, invariant } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FetchContext, LogStorage, TemporarilyUnavailable } from '../storage.js';
 import { FETCH_APPLY, TEMPORARILY_UNAVAILABLE } from '../storage.js';
@@ -94,7 +94,13 @@ export class RaftLog {
     const lastNew = prevIndex + ents.length;
     const ci = this.findConflict(ents);
     if (ci !== 0) {
-      invariant(ci > this.committed, 'entry conflicts with a committed entry', { conflict: ci, committed: this.committed });
+      if (ci <= this.committed) {
+        // A leader never sends entries conflicting with what we committed (Log Matching,
+        // Leader Completeness): refuse the message rather than lose committed entries.
+        throw new RaftError(RaftCodes.INVALID_MESSAGE, `entry ${ci} conflicts with committed entry [committed(${this.committed})]`, {
+          details: { conflict: ci, committed: this.committed },
+        });
+      }
       const from = ci - (prevIndex + 1);
       this.append(from === 0 ? ents : ents.slice(from));
       // Entries from ci on changed: whatever was persisted there no longer counts.

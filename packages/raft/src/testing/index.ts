@@ -3,3 +3,7 @@
  * never imports this.
  */
 export { MemoryLogStorage } from './memory-storage.js';
+export { SeededRng } from './rng.js';
+export { TestNode } from './test-node.js';
+export type { TestNodeOptions } from './test-node.js';
+export { Network } from './network.js';
