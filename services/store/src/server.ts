@@ -20,7 +20,7 @@ import { StoreError, StoreErrorCodes } from './errors.js';
 import { StoreMetrics } from './metrics.js';
 import { Admission } from './service/admission.js';
 import { RaftReceiver } from './service/raft-service.js';
-import type { ServingContext } from './service/serve.js';
+import { InflightAborts, type ServingContext } from './service/serve.js';
 import { StreamSet, storeServiceDefinition, tikvHandlers } from './service/tikv-service.js';
 import { joinHostPort, splitHostPort, startStatusServer, type StatusServer } from './status-server.js';
 import { storeVersion } from './version.js';
@@ -72,7 +72,7 @@ export async function startStoreServer(opts: StoreServerOptions): Promise<StoreS
   const metrics = opts.metrics ?? new StoreMetrics();
   const logger = (opts.logger ?? noopLogger).child({ component: 'server' });
   const clock = opts.clock ?? systemClock;
-  const stop = new AbortController();
+  const inflightAborts = new InflightAborts();
   const admission = new Admission(cfg.server.maxInflightRequests);
   let draining = false;
   let ready = false;
@@ -96,7 +96,7 @@ export async function startStoreServer(opts: StoreServerOptions): Promise<StoreS
     maxInflightPerStream: cfg.server.maxInflightPerStream,
     clock,
     draining: () => draining,
-    stopSignal: stop.signal,
+    inflight: inflightAborts,
   };
   const batchStreams = new StreamSet();
   const raftStreams = new StreamSet();
@@ -163,7 +163,7 @@ export async function startStoreServer(opts: StoreServerOptions): Promise<StoreS
 
   const forceStop = async (): Promise<void> => {
     draining = true;
-    stop.abort();
+    inflightAborts.abortAll();
     grpcServer.forceShutdown();
     await status.close();
   };
@@ -196,7 +196,7 @@ export async function startStoreServer(opts: StoreServerOptions): Promise<StoreS
       const grace = drained ? Math.min(1000, timeoutMs) : 0;
       const tidy = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), grace))]);
       if (!tidy) {
-        stop.abort();
+        inflightAborts.abortAll();
         grpcServer.forceShutdown();
       }
       await status.close();

@@ -53,6 +53,7 @@ export class BatchCommandsStream {
   private closed = false;
   private readonly abort = new AbortController();
   private readonly signal: AbortSignal;
+  private readonly untrackAbort: () => void;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -60,7 +61,8 @@ export class BatchCommandsStream {
     private readonly call: Duplex,
     private readonly untrack: () => void,
   ) {
-    this.signal = AbortSignal.any([this.abort.signal, sc.stopSignal]);
+    this.signal = this.abort.signal;
+    this.untrackAbort = sc.inflight.add(this.abort);
     sc.metrics.batchCommandsStreams.inc();
     call.on('data', (frame: Frame) => this.onFrame(frame));
     call.on('end', () => {
@@ -185,7 +187,8 @@ export class BatchCommandsStream {
   }
 
   private cleanup(): void {
-    this.abort.abort();
+    this.untrackAbort();
+    if (this.inflight > 0) this.abort.abort();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.sc.metrics.batchCommandsStreams.dec();

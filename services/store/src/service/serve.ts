@@ -19,8 +19,32 @@ export interface ServingContext extends RawKvDeps {
   readonly clock: Clock;
   /** True once a graceful shutdown began: new requests get ServerIsBusy so clients go elsewhere. */
   draining(): boolean;
-  /** Aborts when the server stops for good; every request's signal follows it. */
-  readonly stopSignal: AbortSignal;
+  /** The abort controllers of everything in flight; a forced stop aborts them all. */
+  readonly inflight: InflightAborts;
+}
+
+/**
+ * The abort controllers of in-flight calls and streams (one per unary call, one per BatchCommands
+ * stream), so a forced stop can abort them. A registry rather than `AbortSignal.any` per request:
+ * combining signals costs more than the rest of a small request's server-side work.
+ */
+export class InflightAborts {
+  private readonly controllers = new Set<AbortController>();
+  private stopped = false;
+
+  /** Registers a controller; returns the function that unregisters it. */
+  add(ac: AbortController): () => void {
+    if (this.stopped) ac.abort();
+    this.controllers.add(ac);
+    return () => this.controllers.delete(ac);
+  }
+
+  /** Aborts everything registered now and later. */
+  abortAll(): void {
+    this.stopped = true;
+    for (const ac of this.controllers) ac.abort();
+    this.controllers.clear();
+  }
 }
 
 /** A ServerIsBusy answer for `method`, counted in the metrics. */

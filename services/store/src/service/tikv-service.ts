@@ -31,9 +31,16 @@ export function storeServiceDefinition(): grpc.ServiceDefinition {
 function unary<M extends RawMethod>(sc: ServingContext, method: M): grpc.handleUnaryCall<RawRequest<M>, RawResponse<M>> {
   return (call, callback) => {
     const ac = new AbortController();
-    call.on('cancelled', () => ac.abort());
-    const signal = AbortSignal.any([ac.signal, sc.stopSignal]);
-    void serveAdmitted(sc, method, call.request, signal).then((resp) => callback(null, resp));
+    const untrack = sc.inflight.add(ac);
+    let done = false;
+    call.on('cancelled', () => {
+      if (!done) ac.abort();
+    });
+    void serveAdmitted(sc, method, call.request, ac.signal).then((resp) => {
+      done = true;
+      untrack();
+      callback(null, resp);
+    });
   };
 }
 

@@ -7,7 +7,7 @@
 export { MemoryRawKv } from './memory-raw-kv.js';
 export type { MemoryOp, MemoryHook, MemoryRawKvOptions } from './memory-raw-kv.js';
 export { RecordingSink } from './recording-sink.js';
-export type { ReceivedSnapshot, SnapshotPolicy } from './recording-sink.js';
+export type { ReceivedSnapshot, SnapshotPolicy, RecordingSinkOptions } from './recording-sink.js';
 export { FakePd } from './fake-pd.js';
 export { memoryBackend, MemoryBootstrapEngines } from './memory-backend.js';
 export type { MemoryRaftstore } from './memory-backend.js';

@@ -66,7 +66,7 @@ export function memoryBackend(onStart?: (rs: MemoryRaftstore, engines: MemoryBoo
       start: async (deps) => {
         if (closed) throw new MrkvError(CommonCodes.INTERNAL, 'memory backend: start after close');
         const kv = new MemoryRawKv({ storeId: deps.storeId, regions: engines.regions });
-        const sink = new RecordingSink();
+        const sink = new RecordingSink({ keepMessages: false });
         const rs: MemoryRaftstore = {
           kv,
           sink,

@@ -16,9 +16,16 @@ export interface ReceivedSnapshot {
 /** How the sink answers a snapshot: accept it, or throw the given error after reading `readChunks`. */
 export type SnapshotPolicy = { kind: 'accept' } | { kind: 'reject'; error: MrkvError; readChunks?: number } | { kind: 'hold' };
 
+export interface RecordingSinkOptions {
+  /** Keep copies of the messages (default true); false only counts them (long-running processes). */
+  keepMessages?: boolean;
+}
+
 export class RecordingSink implements RaftMessageSink {
-  /** Every message received, in arrival order. */
+  /** Every message received, in arrival order (empty with `keepMessages: false`). */
   readonly messages: Uint8Array[] = [];
+  /** Messages received, kept or not. */
+  received = 0;
   /** The sizes of the batches handed over (one per onRaftMessages call). */
   readonly batches: number[] = [];
   readonly snapshots: ReceivedSnapshot[] = [];
@@ -27,11 +34,19 @@ export class RecordingSink implements RaftMessageSink {
   active = 0;
   private readonly held: Array<() => void> = [];
   private readonly watchers = new Set<() => void>();
+  private readonly keep: boolean;
+
+  constructor(opts: RecordingSinkOptions = {}) {
+    this.keep = opts.keepMessages ?? true;
+  }
 
   onRaftMessages(msgs: readonly Uint8Array[]): void {
-    for (const m of msgs) this.messages.push(Uint8Array.from(m));
-    this.batches.push(msgs.length);
-    this.notify();
+    this.received += msgs.length;
+    if (this.keep) {
+      for (const m of msgs) this.messages.push(Uint8Array.from(m));
+      this.batches.push(msgs.length);
+    }
+    if (this.watchers.size > 0) this.notify();
   }
 
   async onSnapshot(head: Uint8Array, chunks: AsyncIterable<Uint8Array>): Promise<void> {
