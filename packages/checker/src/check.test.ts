@@ -84,12 +84,15 @@ describe('explanations', () => {
     expect(v.failingOperation.description).toBe('get("k") → "a"');
     expect(v.core.map((o) => o.index)).toEqual([2, 4]);
     expect(v.coreMinimal).toBe(true);
-    // The deepest dead end: even with the concurrent put of "c" placed, the read of "a" cannot follow.
-    expect(v.linearized.map((o) => o.index)).toEqual([0, 1, 2, 3]);
-    expect(v.stateDescription).toBe('"c"');
-    expect(v.window.map((o) => [o.index, o.legalNext])).toEqual([[4, false]]);
+    // The deepest dead end: after the put of "b", neither pending operation leads anywhere.
+    expect(v.linearized.map((o) => o.index)).toEqual([0, 1, 2]);
+    expect(v.stateDescription).toBe('"b"');
+    expect(v.window.map((o) => [o.index, o.legalNext])).toEqual([
+      [3, true],
+      [4, false],
+    ]);
     // Operations are shown as recorded (the put of "c" had not returned by the cut).
-    expect(v.linearized[3]!.ret).toBe(100);
+    expect(v.window[0]!.ret).toBe(100);
   });
 
   it('can be turned off', () => {
@@ -105,15 +108,20 @@ describe('explanations', () => {
     expect(text).toContain('key: "k"');
     expect(text).toMatch(/stops being linearizable when this operation returns:\n\s+#4\s+client 2\s+get\("k"\) → "a"\s+call 40 ret 45/);
     expect(text).toMatch(/cannot be linearized together.*\(minimal set\):\n\s+#2 .*put\("k", "b"\).*\n\s+#4 /);
-    expect(text).toMatch(/Longest linearizable prefix found \(4 operations\):\n.*#0.*\n.*#1.*\n.*#2.*\n\s+#3 .*put\("k", "c"\)\s+call 35 ret 100\n/);
-    expect(text).toContain('State after it: "c"');
-    expect(text).toMatch(/Pending at that point.*\n\s+#4 .*\(illegal in this state\)/);
+    expect(text).toMatch(/Longest linearizable prefix found \(3 operations\):\n.*#0.*\n.*#1.*\n\s+#2 .*put\("k", "b"\)\s+call 20 ret 30\n/);
+    expect(text).toContain('State after it: "b"');
+    expect(text).toMatch(/Pending at that point.*\n\s+#3 .*put\("k", "c"\)\s+call 35 ret 100\s+\(legal here, but every order after it fails\)\n\s+#4 .*\(illegal in this state\)/);
   });
 
   it('renders times as line ranges for line-numbered formats, and indeterminate operations', () => {
-    const ops: Op[] = [put(1, 'k', 'a', 1, 2), { clientId: 2, input: { op: 'put', key: 'k', value: 'b' }, call: 3, ret: INDETERMINATE }, get(3, 'k', 'z', 4, 5)];
+    const ops: Op[] = [
+      put(1, 'k', 'a', 1, 2),
+      { clientId: 2, input: { op: 'put', key: 'k', value: 'b' }, call: 3, ret: INDETERMINATE },
+      get(3, 'k', 'b', 4, 5),
+      get(3, 'k', 'z', 6, 7),
+    ];
     const text = formatResult(checkOperations(registerModel, ops), { times: 'lines' });
-    expect(text).toContain('lines 4–5');
+    expect(text).toContain('lines 6–7');
     expect(text).toMatch(/put\("k", "b"\) → \?\s+line 3, no response/);
   });
 
@@ -121,15 +129,16 @@ describe('explanations', () => {
     const ops: Op[] = [
       { clientId: 1, input: { op: 'put', key: 'k', value: 'a' }, output: {}, call: 1n, ret: 2n },
       { clientId: 2, input: { op: 'put', key: 'k', value: 'b' }, call: 3n, ret: INDETERMINATE },
-      { clientId: 3, input: { op: 'get', key: 'k' }, output: { value: 'z' }, call: 4n, ret: 5n },
+      { clientId: 3, input: { op: 'get', key: 'k' }, output: { value: 'b' }, call: 4n, ret: 5n },
+      { clientId: 3, input: { op: 'get', key: 'k' }, output: { value: 'z' }, call: 6n, ret: 7n },
     ];
     const json = JSON.parse(resultToJson(checkOperations(registerModel, ops))) as {
       verdict: string;
       violation: { failingOperation: { call: string; ret: string }; linearized: { ret: string | null }[] };
     };
     expect(json.verdict).toBe('not-linearizable');
-    expect(json.violation.failingOperation).toMatchObject({ call: '4', ret: '5' });
-    expect(json.violation.linearized.map((o) => o.ret)).toEqual(['2', null]);
+    expect(json.violation.failingOperation).toMatchObject({ call: '6', ret: '7' });
+    expect(json.violation.linearized.map((o) => o.ret)).toEqual(['2', null, '5']);
   });
 });
 

@@ -6,13 +6,15 @@
  * sub-history is, Herlihy & Wing §3.3), search each partition in turn, smallest first, under one
  * shared budget, stop at the first illegal partition and explain it (`explainViolation`).
  */
+import { invariant } from '@mrkv/common';
 import { Budget } from './budget.js';
 import type { BudgetOptions } from './budget.js';
 import { invalidHistory } from './errors.js';
 import { explainViolation } from './explain.js';
 import type { CheckedOperation } from './history.js';
-import { checkOperationsInput, eventsToOperations } from './history.js';
+import { checkOperationsInput, compareTime, eventsToOperations } from './history.js';
 import type { HistoryEvent, Model, Operation } from './model.js';
+import { INDETERMINATE } from './model.js';
 import type { CheckResult, PartitionReport, Verdict, Violation } from './result.js';
 import { searchPartition } from './search.js';
 
@@ -32,9 +34,14 @@ interface Partition<I, O> {
   readonly first: number;
 }
 
+/** Operations in call order, so that the search's linearized sets are nearly prefixes (see search-cache.ts). */
+function byCall<I, O>(ops: CheckedOperation<I, O>[]): CheckedOperation<I, O>[] {
+  return ops.sort((a, b) => compareTime(a.call, b.call) || a.index - b.index);
+}
+
 function partitionHistory<S, I, O>(model: Model<S, I, O>, ops: CheckedOperation<I, O>[]): Partition<I, O>[] {
   const keyOf = model.partitionKey;
-  if (keyOf === undefined) return ops.length === 0 ? [] : [{ key: undefined, ops, first: 0 }];
+  if (keyOf === undefined) return ops.length === 0 ? [] : [{ key: undefined, ops: byCall(ops), first: 0 }];
   const byKey = new Map<string, Partition<I, O>>();
   for (const op of ops) {
     const key = keyOf.call(model, op.input);
@@ -46,8 +53,29 @@ function partitionHistory<S, I, O>(model: Model<S, I, O>, ops: CheckedOperation<
     }
     p.ops.push(op);
   }
+  for (const p of byKey.values()) byCall(p.ops);
   // Smallest first: cheap partitions are decided before a hard one can use up the budget.
   return [...byKey.values()].sort((a, b) => a.ops.length - b.ops.length || a.first - b.first);
+}
+
+/** Applies the model's patches to one partition; returns how many operations were dropped. */
+function patchPartition<S, I, O>(model: Model<S, I, O>, p: Partition<I, O>): number {
+  const patches = model.patchIndeterminate?.(p.ops);
+  if (patches === undefined || patches.size === 0) return 0;
+  const out: CheckedOperation<I, O>[] = [];
+  p.ops.forEach((op, i) => {
+    const patch = patches.get(i);
+    if (patch === undefined) return void out.push(op);
+    invariant(op.indeterminate, 'patchIndeterminate patched a definite operation', { index: op.index });
+    if (patch.kind === 'drop') return;
+    invariant(patch.ret !== INDETERMINATE && compareTime(patch.ret, op.call) >= 0, 'patchIndeterminate bound must be finite and not before the call', {
+      index: op.index,
+    });
+    out.push({ ...op, ret: patch.ret, indeterminate: false, optional: false, bounded: true });
+  });
+  const dropped = p.ops.length - out.length;
+  p.ops.splice(0, p.ops.length, ...out);
+  return dropped;
 }
 
 /**
@@ -67,8 +95,10 @@ export function checkOperations<S, I, O>(
   const reports: PartitionReport[] = [];
   let verdict: Verdict = 'linearizable';
   let violation: Violation<S, I, O> | undefined;
+  let dropped = history.length - ops.length;
   for (const p of partitions) {
     const t0 = now();
+    dropped += patchPartition(model, p);
     const outcome = searchPartition(model, p.ops, budget);
     reports.push({
       partition: p.key,
@@ -93,7 +123,7 @@ export function checkOperations<S, I, O>(
     verdict,
     partitions: reports,
     skippedPartitions: partitions.length - reports.length,
-    droppedOperations: history.length - ops.length,
+    droppedOperations: dropped,
     ...(violation === undefined ? {} : { violation }),
     elapsedMs: now() - started,
   };

@@ -67,12 +67,43 @@ function cutAt<S, I, O>(
     out.push(keep ? op : finished ? optional(op) : unfinished(op));
     source.push(i);
   }
-  return { ops: out, source };
+  return patchCut(model, { ops: out, source });
+}
+
+/**
+ * Runs the model's `patchIndeterminate` over a cut, counting the operations that may not have
+ * happened (optional or unfinished) as indeterminate: relaxed writes that nothing definite
+ * observes are dropped instead of multiplying the states the search has to consider, and
+ * observed ones must have happened. Each probe is patched as the standalone history it is.
+ */
+function patchCut<S, I, O>(model: Model<S, I, O>, sub: SubHistory<I, O>): SubHistory<I, O> {
+  if (model.patchIndeterminate === undefined) return sub;
+  const patches = model.patchIndeterminate(
+    sub.ops.map((op) => ({
+      input: op.input,
+      output: op.optional ? undefined : op.output,
+      call: op.call,
+      ret: op.optional ? INDETERMINATE : op.ret,
+      indeterminate: op.optional,
+    })),
+  );
+  if (patches.size === 0) return sub;
+  const ops: CheckedOperation<I, O>[] = [];
+  const source: number[] = [];
+  sub.ops.forEach((op, k) => {
+    const patch = patches.get(k);
+    if (patch?.kind === 'drop') return;
+    if (patch === undefined) ops.push(op);
+    else if (op.indeterminate) ops.push({ ...op, ret: patch.ret, indeterminate: false, optional: false, bounded: true });
+    else ops.push({ ...op, ret: compareTime(patch.ret, op.ret) < 0 ? patch.ret : op.ret, optional: false });
+    source.push(sub.source[k]!);
+  });
+  return { ops, source };
 }
 
 function describe<S, I, O>(model: Model<S, I, O>, op: CheckedOperation<I, O>): string {
   if (model.describeOperation !== undefined) return model.describeOperation(op.input, op.output);
-  return `${toJsonText(op.input)} → ${op.indeterminate ? '?' : toJsonText(op.output)}`;
+  return `${toJsonText(op.input)} → ${op.output === undefined ? '?' : toJsonText(op.output)}`;
 }
 
 /** JSON text with bigints as decimal strings (for reports). */
@@ -89,8 +120,8 @@ export function viewOf<S, I, O>(model: Model<S, I, O>, op: CheckedOperation<I, O
     input: op.input,
     output: op.output,
     call: op.call,
-    ret: op.ret,
-    indeterminate: op.indeterminate,
+    ret: op.bounded ? INDETERMINATE : op.ret,
+    indeterminate: op.indeterminate || op.bounded,
     description: describe(model, op),
   };
 }
@@ -153,10 +184,25 @@ export function explainViolation<S, I, O>(
     linearized: end.linearized.map((k) => viewOf(model, ops[toPartition(k)]!)),
     state: end.state,
     stateDescription: describeState(model, end.state),
-    window: end.pending.map((k) => windowOp(model, ops[toPartition(k)]!, end.state)),
+    window: windowOf(ops, end, toPartition, blockedOp).map((i) => windowOp(model, ops[i]!, end.state)),
     core: core.map((i) => viewOf(model, ops[i]!)),
     coreMinimal: minimal,
   };
+}
+
+/**
+ * The operations shown around the dead end: those the search could still have placed there,
+ * plus every other unplaced operation concurrent with the blocked one (some may have been left
+ * out of the search as unable to matter), in call order. Partition-local indexes.
+ */
+function windowOf<S, I, O>(ops: readonly CheckedOperation<I, O>[], end: DeadEnd<S>, toPartition: (k: number) => number, blocked: number): number[] {
+  const placed = new Set(end.linearized.map(toPartition));
+  const shown = new Set(end.pending.map(toPartition));
+  const b = ops[blocked]!;
+  ops.forEach((op, i) => {
+    if (!placed.has(i) && compareTime(op.call, b.ret) <= 0 && compareTime(op.ret, b.call) >= 0) shown.add(i);
+  });
+  return [...shown].sort((x, y) => compareTime(ops[x]!.call, ops[y]!.call) || x - y);
 }
 
 function windowOp<S, I, O>(model: Model<S, I, O>, op: CheckedOperation<I, O>, state: S): WindowOperation<I, O> {
@@ -176,8 +222,10 @@ function firstReturningAt<I, O>(ops: readonly CheckedOperation<I, O>[], t: Time)
 }
 
 /**
- * Delta debugging over the definite operations of the cut: relax chunks of halving size while
- * the cut still fails. Returns partition-local indexes, and whether every probe was decided.
+ * Minimizes the definite operations of the cut: first relax the oldest ones wholesale (a binary
+ * search for the longest run of oldest operations that can be relaxed at once, since violations
+ * are usually local in time), then delta debugging over the rest (chunks of halving size, down to
+ * single operations). Returns partition-local indexes, and whether every probe was decided.
  */
 function minimizeCore<S, I, O>(
   model: Model<S, I, O>,
@@ -186,7 +234,20 @@ function minimizeCore<S, I, O>(
   probe: (sub: SubHistory<I, O>) => SearchOutcome<S>,
   hasTime: () => boolean,
 ): { core: number[]; minimal: boolean } {
-  let keep = cutAt(model, ops, cutTime).source.filter((i) => !ops[i]!.indeterminate && compareTime(ops[i]!.ret, cutTime) <= 0);
+  const fails = (candidate: readonly number[]): SearchOutcome<S>['kind'] | undefined =>
+    candidate.length === 0 ? undefined : probe(cutAt(model, ops, cutTime, new Set(candidate))).kind;
+  let keep = cutAt(model, ops, cutTime)
+    .source.filter((i) => !ops[i]!.indeterminate && compareTime(ops[i]!.ret, cutTime) <= 0)
+    .sort((a, b) => compareTime(ops[a]!.ret, ops[b]!.ret) || a - b);
+  // Invariant: relaxing keep[0, lo) keeps the cut failing; relaxing keep[0, hi) does not (or is undecided).
+  let lo = 0;
+  let hi = keep.length;
+  while (hi - lo > 1 && hasTime()) {
+    const mid = (lo + hi) >>> 1;
+    if (fails(keep.slice(mid)) === 'not-linearizable') lo = mid;
+    else hi = mid;
+  }
+  keep = keep.slice(lo);
   let minimal = true;
   let chunk = Math.max(1, Math.ceil(keep.length / 2));
   for (;;) {
@@ -194,11 +255,11 @@ function minimizeCore<S, I, O>(
     while (start < keep.length) {
       if (!hasTime()) return { core: keep, minimal: false };
       const candidate = [...keep.slice(0, start), ...keep.slice(start + chunk)];
-      const outcome = candidate.length === 0 ? undefined : probe(cutAt(model, ops, cutTime, new Set(candidate)));
-      if (outcome?.kind === 'not-linearizable') {
+      const outcome = fails(candidate);
+      if (outcome === 'not-linearizable') {
         keep = candidate;
       } else {
-        if (outcome?.kind === 'unknown' && chunk === 1) minimal = false;
+        if (outcome === 'unknown' && chunk === 1) minimal = false;
         start += chunk;
       }
     }

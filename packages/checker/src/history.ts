@@ -24,6 +24,8 @@ export interface CheckedOperation<I, O> {
    * explanation also sets it on definite ones it relaxes ("happened in its interval, or not").
    */
   readonly optional: boolean;
+  /** Recorded as indeterminate, then bounded by `Model.patchIndeterminate`: reports show it as recorded. */
+  readonly bounded: boolean;
 }
 
 /** Orders two times; `number` and `bigint` compare by value, `Infinity` is after every bigint. */
@@ -82,6 +84,7 @@ export function checkOperationsInput<S, I, O>(
       ret: op.ret,
       indeterminate,
       optional: indeterminate,
+      bounded: false,
     });
   }
   return out;

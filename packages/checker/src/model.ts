@@ -52,6 +52,14 @@ export interface Model<S, I, O> {
    */
   isReadOnly?(input: I): boolean;
   /**
+   * Optional history patching (etcd's robustness tests do the same with unique written values):
+   * given one partition's operations, returns patches for some indeterminate ones, by position.
+   * The patched partition must be linearizable exactly when the original is; patches only spare
+   * the search from guessing when (and whether) a pending-forever operation took effect.
+   * Explanations describe the patched history.
+   */
+  patchIndeterminate?(ops: readonly PatchCandidate<I, O>[]): ReadonlyMap<number, IndeterminatePatch>;
+  /**
    * Checks the shape of an operation at the boundary (the search trusts what passes): returns a
    * message saying what is wrong, or `undefined`. `output` is `undefined` if indeterminate.
    */
@@ -61,6 +69,22 @@ export interface Model<S, I, O> {
   /** Renders a state for reports. */
   describeState?(state: S): string;
 }
+
+/** An operation of one partition, as `Model.patchIndeterminate` sees it. */
+export interface PatchCandidate<I, O> {
+  readonly input: I;
+  /** `undefined` for an indeterminate operation. */
+  readonly output: O | undefined;
+  readonly call: Time;
+  readonly ret: Time;
+  readonly indeterminate: boolean;
+}
+
+/**
+ * A verdict-preserving rewrite of one indeterminate operation: `drop` it (it provably need not
+ * have happened), or `bound` its return (it provably happened, no later than `ret`).
+ */
+export type IndeterminatePatch = { readonly kind: 'drop' } | { readonly kind: 'bound'; readonly ret: Time };
 
 /**
  * A model whose step may lead to several states. `checkOperations` takes a deterministic model;

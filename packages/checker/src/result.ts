@@ -73,7 +73,10 @@ export interface CheckResult<S, I, O> {
   readonly partitions: readonly PartitionReport[];
   /** Partitions not checked because an earlier one was illegal or the budget ran out. */
   readonly skippedPartitions: number;
-  /** Operations dropped before the search (indeterminate read-only operations). */
+  /**
+   * Indeterminate operations dropped before the search because they constrain nothing: reads, and
+   * writes the model's `patchIndeterminate` proved irrelevant (in the partitions checked).
+   */
   readonly droppedOperations: number;
   /** Present when the verdict is `not-linearizable` and explanation was not turned off. */
   readonly violation?: Violation<S, I, O>;

@@ -1,22 +1,29 @@
 /**
  * The linearizability search over one partition: Wing & Gong's backtracking search (1993) with
- * Lowe's memoization of (linearized set, state) configurations, in the shape Porcupine uses.
+ * Lowe's memoization of (linearized set, state) configurations, in the shape Porcupine uses,
+ * plus pruning for indeterminate operations.
  *
  * Process overview:
- * 1. Sort the 2n call and return entries by time, calls before returns on ties (intervals are
- *    closed, so touching operations are concurrent), into a doubly linked list kept in index
- *    arrays (no per-node objects). Indeterminate returns sit at +∞, after every other entry.
- * 2. Walk the list from the head. At a call whose step from the current state is legal, mark the
- *    operation in the bitset; if (bitset, new state) is not in the cache, record it, push
- *    (entry, state) on an explicit stack, lift the call and its return out of the list, and
- *    restart from the head. A legal but already-cached configuration is skipped.
- * 3. Reaching a return means the operation it closes could not be placed before it: pop the
- *    stack, put the popped call back, and try the entry after it. An empty stack at a return
- *    means no linearization exists.
- * 4. Success when the list is empty, or when the walk reaches an indeterminate return: every
- *    definite operation is then placed, and the indeterminate ones left over are those that
- *    never took effect.
- * 5. Optional operations (used by the explanation: "happened in its interval, or not at all")
+ * 1. Sort the call and return entries of the operations that must take effect by time, calls
+ *    before returns on ties (intervals are closed, so touching operations are concurrent), into
+ *    the main list. Indeterminate operations (no response: they may take effect at any time after
+ *    their call, or never) have no return; their calls go into a second, pending list.
+ * 2. Walk the main list from the head. At a call whose step from the current state is legal,
+ *    mark the operation; if the configuration is not in the cache, record it, push (entry, state)
+ *    on an explicit stack, lift the call and its return out of the list, and restart from the
+ *    head. A legal but already-cached configuration is skipped.
+ * 3. At the first return, try the pending calls made before it the same way (phase 1). Trying
+ *    them only after the definite calls, and caching them by dominance (search-cache.ts), means
+ *    the configurations without them are explored first and prune most with them. Identical
+ *    pending operations (a retried write, two timed-out deletes) are interchangeable, so they are
+ *    placed in call order only.
+ * 4. With nothing left to try, the operation of that return could not be placed before it: pop
+ *    the stack, put the popped entry back, and try the entry after it. An empty stack means no
+ *    linearization exists. A legal read-only operation is never worth backtracking over (see the
+ *    backtracking code), nor is a skip.
+ * 5. Success when the main list is empty: every operation that must take effect is placed, and
+ *    the pending ones left over never took effect.
+ * 6. Optional operations (used by the explanation: "happened in its interval, or not at all")
  *    get one more choice at their return: resolve them as not happened, on the same stack and
  *    under the same cache (placed-or-skipped with equal states are the same configuration).
  *
@@ -26,10 +33,12 @@
  */
 import type { Budget } from './budget.js';
 import { STEPS_PER_CLOCK_READ } from './budget.js';
+import type { EntryList } from './entry-list.js';
+import { buildEntryList, HEAD, lift, liftNode, NIL, unlift, unliftNode } from './entry-list.js';
 import type { CheckedOperation } from './history.js';
 import { compareTime } from './history.js';
-import type { Model } from './model.js';
-import { ConfigurationCache } from './search-cache.js';
+import type { Model, Time } from './model.js';
+import { ConfigurationCache, LinearizedSet } from './search-cache.js';
 
 /** The deepest point the search reached before backtracking, in partition-local op indexes. */
 export interface DeadEnd<S> {
@@ -48,87 +57,10 @@ export type SearchOutcome<S> =
   | { readonly kind: 'not-linearizable'; readonly deadEnd: DeadEnd<S>; readonly steps: number; readonly cacheSize: number }
   | { readonly kind: 'unknown'; readonly steps: number; readonly cacheSize: number };
 
-const NIL = -1;
-const HEAD = 0;
-
-/** The sorted entry list as parallel index arrays. Node 0 is the head sentinel. */
-interface EntryList {
-  readonly next: Int32Array;
-  readonly prev: Int32Array;
-  /** Partition-local operation of each node. */
-  readonly op: Int32Array;
-  /** 1 for a call node, 0 for a return node (and the head). */
-  readonly isCall: Uint8Array;
-  /** For a call node, the node of its return; for a return node, the node of its call. */
-  readonly match: Int32Array;
-}
-
-function buildEntryList<I, O>(ops: readonly CheckedOperation<I, O>[]): EntryList {
-  const n = ops.length;
-  const order = new Array<number>(2 * n);
-  for (let i = 0; i < 2 * n; i++) order[i] = i;
-  // Entry e < n is the call of op e, entry e ≥ n the return of op e - n.
-  const timeOf = (e: number): CheckedOperation<I, O>['call'] => (e < n ? ops[e]!.call : ops[e - n]!.ret);
-  order.sort((a, b) => {
-    const c = compareTime(timeOf(a), timeOf(b));
-    if (c !== 0) return c;
-    const aCall = a < n ? 0 : 1;
-    const bCall = b < n ? 0 : 1;
-    return aCall !== bCall ? aCall - bCall : a - b;
-  });
-  const size = 2 * n + 1;
-  const next = new Int32Array(size);
-  const prev = new Int32Array(size);
-  const op = new Int32Array(size).fill(NIL);
-  const match = new Int32Array(size).fill(NIL);
-  const isCall = new Uint8Array(size);
-  const callNode = new Int32Array(n);
-  for (let p = 1; p < size; p++) {
-    const e = order[p - 1]!;
-    prev[p] = p - 1;
-    next[p - 1] = p;
-    if (e < n) {
-      op[p] = e;
-      isCall[p] = 1;
-      callNode[e] = p;
-    } else {
-      op[p] = e - n;
-      match[callNode[e - n]!] = p;
-      match[p] = callNode[e - n]!;
-    }
-  }
-  next[size - 1] = NIL;
-  prev[HEAD] = NIL;
-  return { next, prev, op, isCall, match };
-}
-
-/** Removes a call node and its return node (dancing links: the removed nodes keep their links). */
-function lift(l: EntryList, call: number): void {
-  const { next, prev } = l;
-  next[prev[call]!] = next[call]!;
-  if (next[call] !== NIL) prev[next[call]!] = prev[call]!;
-  const ret = l.match[call]!;
-  next[prev[ret]!] = next[ret]!;
-  if (next[ret] !== NIL) prev[next[ret]!] = prev[ret]!;
-}
-
-/** Undoes `lift`. Valid only in LIFO order with respect to lifts. */
-function unlift(l: EntryList, call: number): void {
-  const { next, prev } = l;
-  const ret = l.match[call]!;
-  next[prev[ret]!] = ret;
-  if (next[ret] !== NIL) prev[next[ret]!] = ret;
-  next[prev[call]!] = call;
-  if (next[call] !== NIL) prev[next[call]!] = call;
-}
-
-/** A fixed pseudo-random 32-bit value per operation, for the incremental (Zobrist) bitset hash. */
-function zobrist(i: number): number {
-  let z = Math.imul((i + 1) ^ 0x5bd1e995, 0x9e3779b1);
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) | 0;
-}
+/** Frame kinds on the search stack. */
+const PLACED = 0;
+const SKIPPED = 1;
+const PLACED_PENDING = 2;
 
 /** Searches for a linearization of one partition's operations. */
 export function searchPartition<S, I, O>(
@@ -137,127 +69,237 @@ export function searchPartition<S, I, O>(
   budget: Budget,
 ): SearchOutcome<S> {
   const n = ops.length;
-  const list = buildEntryList(ops);
-  const { next, op: nodeOp, match, isCall } = list;
-  const width = (n + 31) >>> 5;
-  const bits = new Uint32Array(Math.max(1, width));
-  const zob = new Int32Array(n);
-  for (let i = 0; i < n; i++) zob[i] = zobrist(i);
-  const cache = new ConfigurationCache<S>(width, (a, b) => model.equal(a, b));
-  /** Frames: the call node placed (or, when `stackSkip`, the optional operation resolved as not happened). */
+  const definiteOps: number[] = [];
+  const pendingOps: number[] = [];
+  const readOnly = new Uint8Array(n);
+  // Each operation has a bit in one of two sets: `placed` for those that must be placed (or, when
+  // optional, resolved), `pending` for indeterminate ones.
+  const bit = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const op = ops[i]!;
+    if (model.isReadOnly?.(op.input) === true) readOnly[i] = 1;
+    const group = op.indeterminate ? pendingOps : definiteOps;
+    bit[i] = group.length;
+    group.push(i);
+  }
+  const main = buildEntryList(ops, definiteOps, true);
+  const pend = buildEntryList(ops, pendingOps, false);
+  const twin = identicalPredecessors(ops, pendingOps);
+  const placed = new LinearizedSet(definiteOps.length);
+  const pending = new LinearizedSet(pendingOps.length);
+  const cache = new ConfigurationCache<S>((a, b) => model.equal(a, b));
+  const configKey = (set: LinearizedSet, toggled: number, s: S): number =>
+    ((toggled === NIL ? set.hash : set.hashWith(toggled)) ^ Math.imul(model.hash(s) | 0, 0x27d4eb2d)) | 0;
+
+  /** Frames: the node placed (main call, pending call, or main call of a SKIPPED operation). */
   const stackNode = new Int32Array(n);
-  const stackSkip = new Uint8Array(n);
+  const stackKind = new Uint8Array(n);
+  /** For PLACED_PENDING frames: the main-list return that bounded the pending walk. */
+  const stackLimit = new Int32Array(n);
   const stackState = new Array<S>(n);
   let depth = 0;
+  /** SKIPPED frames on the stack (so depth - skipped operations are placed). */
+  let skipped = 0;
   let state = model.init();
-  let bitsHash = 0;
   let steps = 0;
   let sinceClock = 0;
   let deadEnd: DeadEnd<S> | undefined;
 
-  let node = next[HEAD]!;
-  while (node !== NIL) {
+  // Phase 0 walks the main list (`node`); phase 1 walks the pending list (`pnode`) for calls made
+  // no later than the main-list return `limit` that ended phase 0.
+  let phase = 0;
+  let node = main.next[HEAD]!;
+  let pnode = NIL;
+  let limit = NIL;
+  let limitTime: Time = 0;
+
+  for (;;) {
     if (++sinceClock === STEPS_PER_CLOCK_READ) {
       steps += sinceClock;
       sinceClock = 0;
       if (!budget.spend(STEPS_PER_CLOCK_READ)) return { kind: 'unknown', steps, cacheSize: cache.size };
     }
-    const i = nodeOp[node]!;
-    const opI = ops[i]!;
-    const word = i >>> 5;
-    const bit = 1 << (i & 31);
-    if (isCall[node] === 1) {
+    if (phase === 0) {
+      if (node === NIL) break; // every operation that must take effect is placed
+      const i = main.op[node]!;
+      if (main.isCall[node] === 0) {
+        phase = 1;
+        limit = node;
+        limitTime = ops[i]!.ret;
+        pnode = pend.next[HEAD]!;
+        continue;
+      }
+      const opI = ops[i]!;
       const r = model.step(state, opI.input, opI.output);
       if (r.ok) {
-        bits[word]! ^= bit;
-        const h = bitsHash ^ zob[i]!;
-        const key = (h ^ Math.imul(model.hash(r.state) | 0, 0x27d4eb2d)) | 0;
-        if (cache.addIfAbsent(key, bits, r.state)) {
-          bitsHash = h;
+        const key = configKey(placed, bit[i]!, r.state);
+        placed.toggle(bit[i]!);
+        if (cache.addIfAbsent(key, placed, pending, r.state)) {
           stackNode[depth] = node;
-          stackSkip[depth] = 0;
+          stackKind[depth] = PLACED;
           stackState[depth] = state;
           depth++;
           state = r.state;
-          lift(list, node);
-          node = next[HEAD]!;
+          lift(main, node);
+          node = main.next[HEAD]!;
           continue;
         }
-        bits[word]! ^= bit;
+        placed.toggle(bit[i]!);
       }
-      node = next[node]!;
+      node = main.next[node]!;
       continue;
     }
-    // A return: the operation it closes is still unplaced.
-    if (opI.indeterminate) break;
-    if (opI.optional) {
+
+    // Phase 1: pending calls made before the return `limit`.
+    if (pnode !== NIL && compareTime(ops[pend.op[pnode]!]!.call, limitTime) <= 0) {
+      const i = pend.op[pnode]!;
+      // A pending operation whose identical, earlier-called twin is still unplaced is skipped:
+      // placing the twin instead leads to the same futures, and was tried first.
+      if (twin[i] === NIL || pending.has(bit[twin[i]!]!)) {
+        const r = model.step(state, ops[i]!.input, undefined);
+        if (r.ok) {
+          const key = configKey(placed, NIL, r.state);
+          pending.toggle(bit[i]!);
+          if (cache.addIfAbsent(key, placed, pending, r.state)) {
+            stackNode[depth] = pnode;
+            stackKind[depth] = PLACED_PENDING;
+            stackLimit[depth] = limit;
+            stackState[depth] = state;
+            depth++;
+            state = r.state;
+            liftNode(pend, pnode);
+            phase = 0;
+            node = main.next[HEAD]!;
+            continue;
+          }
+          pending.toggle(bit[i]!);
+        }
+      }
+      pnode = pend.next[pnode]!;
+      continue;
+    }
+
+    // Nothing left to place before `limit`: its operation is still unplaced.
+    const blocked = main.op[limit]!;
+    if (ops[blocked]!.optional) {
       // It may not have happened at all: resolve it without a step (the state is unchanged).
-      bits[word]! ^= bit;
-      const h = bitsHash ^ zob[i]!;
-      const key = (h ^ Math.imul(model.hash(state) | 0, 0x27d4eb2d)) | 0;
-      if (cache.addIfAbsent(key, bits, state)) {
-        bitsHash = h;
-        const call = match[node]!;
+      const key = configKey(placed, bit[blocked]!, state);
+      placed.toggle(bit[blocked]!);
+      if (cache.addIfAbsent(key, placed, pending, state)) {
+        const call = main.match[limit]!;
         stackNode[depth] = call;
-        stackSkip[depth] = 1;
+        stackKind[depth] = SKIPPED;
         stackState[depth] = state;
         depth++;
-        lift(list, call);
-        node = next[HEAD]!;
+        skipped++;
+        lift(main, call);
+        phase = 0;
+        node = main.next[HEAD]!;
         continue;
       }
-      bits[word]! ^= bit;
+      placed.toggle(bit[blocked]!);
     }
-    if (deadEnd === undefined || placedCount(stackSkip, depth) > deadEnd.linearized.length) {
-      deadEnd = recordDeadEnd(list, stackNode, stackSkip, depth, state, i, node);
+    if (deadEnd === undefined || depth - skipped > deadEnd.linearized.length) {
+      deadEnd = recordDeadEnd(ops, main, pend, stackNode, stackKind, depth, state, limit);
     }
-    // Backtrack: undo the last placement and try the entry after it. Undoing a skip leaves us at
-    // that operation's return again, which is then a dead end too, so unwinding goes on.
+    // Backtrack: undo the last placement and try the entry after it, in the list it came from.
+    // Undoing a skip leaves us at that operation's return again, which is then a dead end too, so
+    // unwinding goes on. So does undoing a read-only placement: a legal read can be moved to the
+    // front of any completion (it changes no state, and everything that had to precede it is
+    // placed), so if no completion starts with it, none exists from before it either.
     for (;;) {
       if (depth === 0) {
         budget.spend(sinceClock);
         return { kind: 'not-linearizable', deadEnd, steps: steps + sinceClock, cacheSize: cache.size };
       }
       depth--;
-      const call = stackNode[depth]!;
+      const kind = stackKind[depth]!;
+      const frameNode = stackNode[depth]!;
       state = stackState[depth]!;
       stackState[depth] = undefined as S;
-      const j = nodeOp[call]!;
-      bits[j >>> 5]! ^= 1 << (j & 31);
-      bitsHash ^= zob[j]!;
-      unlift(list, call);
-      if (stackSkip[depth] === 0) {
-        node = next[call]!;
+      if (kind === PLACED_PENDING) {
+        pending.toggle(bit[pend.op[frameNode]!]!);
+        unliftNode(pend, frameNode);
+        phase = 1;
+        limit = stackLimit[depth]!;
+        limitTime = ops[main.op[limit]!]!.ret;
+        pnode = pend.next[frameNode]!;
         break;
       }
+      const j = main.op[frameNode]!;
+      placed.toggle(bit[j]!);
+      unlift(main, frameNode);
+      if (kind === SKIPPED) {
+        skipped--;
+        continue;
+      }
+      if (readOnly[j] === 1) continue;
+      phase = 0;
+      node = main.next[frameNode]!;
+      break;
     }
   }
   budget.spend(sinceClock);
   const order: number[] = [];
-  for (let d = 0; d < depth; d++) if (stackSkip[d] === 0) order.push(nodeOp[stackNode[d]!]!);
+  for (let d = 0; d < depth; d++) {
+    const kind = stackKind[d]!;
+    if (kind === PLACED) order.push(main.op[stackNode[d]!]!);
+    else if (kind === PLACED_PENDING) order.push(pend.op[stackNode[d]!]!);
+  }
   return { kind: 'linearizable', order, steps: steps + sinceClock, cacheSize: cache.size };
 }
 
-function placedCount(stackSkip: Uint8Array, depth: number): number {
-  let n = 0;
-  for (let d = 0; d < depth; d++) n += 1 - stackSkip[d]!;
-  return n;
+/**
+ * For each indeterminate operation, the latest earlier-called indeterminate operation with an
+ * identical input (NIL if none). Two such operations are interchangeable once both are called
+ * (same input, no response), so the search only ever places the earlier one first.
+ */
+function identicalPredecessors<I, O>(ops: readonly CheckedOperation<I, O>[], pendingOps: readonly number[]): Int32Array {
+  const twin = new Int32Array(ops.length).fill(NIL);
+  const order = [...pendingOps].sort((a, b) => compareTime(ops[a]!.call, ops[b]!.call) || a - b);
+  const last = new Map<string, number>();
+  for (const i of order) {
+    const key = structuralKey(ops[i]!.input);
+    if (key === undefined) continue;
+    const prev = last.get(key);
+    if (prev !== undefined) twin[i] = prev;
+    last.set(key, i);
+  }
+  return twin;
 }
 
-function recordDeadEnd<S>(
-  list: EntryList,
+/** A string equal for structurally equal plain-data inputs; undefined if there is none. */
+function structuralKey(input: unknown): string | undefined {
+  try {
+    return JSON.stringify(input, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  } catch {
+    return undefined; // not plain data (a cycle): no twins
+  }
+}
+
+function recordDeadEnd<S, I, O>(
+  ops: readonly CheckedOperation<I, O>[],
+  main: EntryList,
+  pend: EntryList,
   stackNode: Int32Array,
-  stackSkip: Uint8Array,
+  stackKind: Uint8Array,
   depth: number,
   state: S,
-  blocked: number,
-  retNode: number,
+  limit: number,
 ): DeadEnd<S> {
   const linearized: number[] = [];
-  for (let d = 0; d < depth; d++) if (stackSkip[d] === 0) linearized.push(list.op[stackNode[d]!]!);
-  const pending: number[] = [];
-  for (let p = list.next[HEAD]!; p !== retNode && p !== NIL; p = list.next[p]!) {
-    if (list.isCall[p] === 1) pending.push(list.op[p]!);
+  for (let d = 0; d < depth; d++) {
+    const kind = stackKind[d]!;
+    if (kind === PLACED) linearized.push(main.op[stackNode[d]!]!);
+    else if (kind === PLACED_PENDING) linearized.push(pend.op[stackNode[d]!]!);
   }
-  return { linearized, state, blocked, pending };
+  const pending: number[] = [];
+  for (let p = main.next[HEAD]!; p !== limit && p !== NIL; p = main.next[p]!) {
+    if (main.isCall[p] === 1) pending.push(main.op[p]!);
+  }
+  const limitTime = ops[main.op[limit]!]!.ret;
+  for (let p = pend.next[HEAD]!; p !== NIL && compareTime(ops[pend.op[p]!]!.call, limitTime) <= 0; p = pend.next[p]!) {
+    pending.push(pend.op[p]!);
+  }
+  return { linearized, state, blocked: main.op[limit]!, pending };
 }

@@ -84,6 +84,11 @@ export interface RandomPlanOptions {
   readonly overlap?: number;
   /** Probability that a step is indeterminate. */
   readonly infoRate?: number;
+  /**
+   * Every put and cas writes a value of its own (as the chaos suite does), and a cas usually
+   * expects the key's latest value. Otherwise values come from a small pool (`values`).
+   */
+  readonly uniqueValues?: boolean;
 }
 
 /** A random plan: the same seed gives the same plan. */
@@ -93,10 +98,13 @@ export function randomRegisterPlan(rng: Rng, options: RandomPlanOptions): Regist
   const values = options.values ?? 5;
   const overlap = (options.overlap ?? 2) * SPACING;
   const infoRate = options.infoRate ?? 0;
-  const value = (): string => `v${rng.nextInt(values)}`;
+  const latest = new Map<string, string>();
   const plan: RegisterStep[] = [];
   for (let k = 0; k < options.steps; k++) {
     const key = `k${rng.nextInt(keys)}`;
+    const value = (): string => (options.uniqueValues === true ? `v${k}` : `v${rng.nextInt(values)}`);
+    const expected = (): string | null =>
+      options.uniqueValues === true && rng.chance(0.8) ? (latest.get(key) ?? null) : rng.chance(0.2) ? null : value();
     const r = rng.next();
     const input: RegisterInput =
       r < 0.45
@@ -105,7 +113,8 @@ export function randomRegisterPlan(rng: Rng, options: RandomPlanOptions): Regist
           ? { op: 'put', key, value: value() }
           : r < 0.85
             ? { op: 'delete', key }
-            : { op: 'cas', key, expected: rng.chance(0.2) ? null : value(), value: rng.chance(0.1) ? null : value() };
+            : { op: 'cas', key, expected: expected(), value: rng.chance(0.1) ? null : value() };
+    if (input.op === 'put' || (input.op === 'cas' && input.value !== null)) latest.set(key, input.value!);
     const outcome: StepOutcome = rng.chance(infoRate) ? (rng.chance(0.5) ? 'info-applied' : 'info-lost') : 'ok';
     plan.push({ client: rng.nextInt(clients), input, before: rng.nextInt(overlap + 1), after: rng.nextInt(overlap + 1), outcome });
   }
