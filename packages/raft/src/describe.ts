@@ -6,7 +6,7 @@
 import { decodeConfChange, decodeConfChangeV2 } from './codec.js';
 import { confChangesToString } from './conf-change.js';
 import type { ConfState, Entry, HardState, Message, ReadState, Snapshot, SoftState } from './types.js';
-import { EntryType, isEmptySnapshot, messageTypeName, stateRoleName } from './types.js';
+import { EntryType, MessageType, isEmptySnapshot, messageTypeName, stateRoleName } from './types.js';
 
 /** Renders entry data; the default shows printable ASCII quoted and anything else as hex. */
 export type DataFormatter = (data: Uint8Array) => string;
@@ -92,9 +92,16 @@ export function describeReadState(rs: ReadState, f: DataFormatter = defaultDataF
 /** "1->2 MsgApp term=1 log=1/2 commit=2 entries=[1/3 Normal \"x\"]". */
 export function describeMessage(m: Message, f: DataFormatter = defaultDataFormatter): string {
   let s = `${m.from}->${m.to} ${messageTypeName(m.msgType)} term=${m.term}`;
-  if (m.logTerm !== 0 || m.index !== 0) s += ` log=${m.logTerm}/${m.index}`;
+  if (m.msgType === MessageType.MsgAppResp) {
+    // For a rejection, logTerm/rejectHint are the follower's guess of where the logs match.
+    s += ` index=${m.index}`;
+    if (m.reject) s += ` rejected (hint: ${m.logTerm}/${m.rejectHint})`;
+  } else {
+    if (m.logTerm !== 0) s += ` log=${m.logTerm}/${m.index}`;
+    else if (m.index !== 0) s += ` index=${m.index}`;
+    if (m.reject) s += ' rejected';
+  }
   if (m.commit !== 0) s += ` commit=${m.commit}`;
-  if (m.reject) s += ` rejected (hint: ${m.rejectHint})`;
   if (m.priority !== 0) s += ` priority=${m.priority}`;
   if (m.context !== undefined && m.context.length > 0) s += ` context=${f(m.context)}`;
   if (m.entries.length > 0) s += ` entries=[${describeEntries(m.entries, f)}]`;

@@ -749,7 +749,6 @@ export class Raft {
     const { index, term } = s.metadata;
     const resp = newMessage(MessageType.MsgAppResp, m.from, this.id, 0);
     if (this.restore(s)) {
-      this.logger.info({ index, term }, `${this.id} [commit: ${this.log.committed}] restored snapshot [index: ${index}, term: ${term}]`);
       resp.index = this.log.lastIndex();
     } else {
       this.logger.info({ index, term }, `${this.id} [commit: ${this.log.committed}] ignored snapshot [index: ${index}, term: ${term}]`);
@@ -857,7 +856,10 @@ export class Raft {
       for (let i = 0; i < ids.length; i++) if (ids[i] !== this.id) this.maybeSendAppend(ids[i]!, false);
     }
     // A transfer to a node that is no longer a voter cannot finish.
-    if (this.leadTransferee !== NONE && !this.trk.isVoter(this.leadTransferee)) this.abortLeaderTransfer();
+    if (this.leadTransferee !== NONE && !this.trk.isVoter(this.leadTransferee)) {
+      this.logger.info({ transferee: this.leadTransferee }, `${this.id} [term ${this.term}] abandoned transferring leadership to ${this.leadTransferee}: no longer a voter`);
+      this.abortLeaderTransfer();
+    }
     return cs;
   }
 
@@ -982,7 +984,10 @@ export function tickHeartbeat(r: Raft): void {
     r.electionElapsed = 0;
     if (r.cfg.checkQuorum) r.step(newMessage(MessageType.MsgCheckQuorum, NONE, r.id, 0));
     // A transfer that did not finish within an election timeout is abandoned.
-    if (r.state === StateRole.Leader && r.leadTransferee !== NONE) r.abortLeaderTransfer();
+    if (r.state === StateRole.Leader && r.leadTransferee !== NONE) {
+      r.logger.info({ transferee: r.leadTransferee }, `${r.id} [term ${r.term}] abandoned transferring leadership to ${r.leadTransferee}: not done within an election timeout`);
+      r.abortLeaderTransfer();
+    }
   }
   if (r.state !== StateRole.Leader) return;
   if (r.heartbeatElapsed >= r.cfg.heartbeatTick) {

@@ -131,7 +131,8 @@ export class RaftLog {
       const e = ents[i]!;
       if (!this.matchTerm(e.index, e.term)) {
         if (e.index <= this.lastIndex() && this.logger.isLevelEnabled?.('info')) {
-          this.logger.info({ index: e.index, term: e.term, existingTerm: this.term(e.index) }, `found conflict at index ${e.index}`);
+          const existing = this.term(e.index);
+          this.logger.info({ index: e.index, term: e.term, existingTerm: existing }, `found conflict at index ${e.index} [existing term: ${existing}, conflicting term: ${e.term}]`);
         }
         return e.index;
       }

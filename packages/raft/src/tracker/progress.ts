@@ -166,6 +166,8 @@ export class Progress {
       this.sentCommit = Math.min(this.sentCommit, this.next - 1);
       return true;
     }
+    // A snapshot is in flight: rejections of appends sent before it tell nothing new.
+    if (this.state === ProgressState.Snapshot) return false;
     // In Probe, only the answer to the outstanding probe (at next - 1) counts.
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);

@@ -1,0 +1,11 @@
+/** tick-election <id>: ticks the node electionTick times. */
+import type { ScriptCase } from '../../datadriven.js';
+import { ScriptError, positionalInts } from '../../datadriven.js';
+import type { InteractionEnv } from '../env.js';
+
+export function handleTickElection(env: InteractionEnv, c: ScriptCase): void {
+  const [id] = positionalInts(c);
+  if (id === undefined) throw new ScriptError(c.line, 'tick-election needs a node id');
+  const n = env.node(id);
+  for (let i = 0; i < n.config.electionTick; i++) n.rn.tick();
+}
