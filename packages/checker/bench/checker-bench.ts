@@ -1,30 +1,33 @@
 /**
- * Checker benchmark: `node tools/run-ts.mjs packages/checker/bench/checker-bench.ts [--ops N] [--seed S]`.
+ * Checker benchmark: `node tools/run-ts.mjs packages/checker/bench/checker-bench.ts [--ops N] [--hot-ops N] [--seed S]`.
  *
  * Scenarios:
  * - jepsen-etcd: the 50 golden etcd register logs (../shared/data/porcupine/jepsen), each checked
  *   with explanation; per-file check time percentiles.
  * - kv-golden: the golden KV histories (many keys).
- * - register-multikey: a generated linearizable mrkv register history (--ops operations over 64
- *   keys, 16 clients, overlapping intervals, 2% indeterminate), the shape the chaos suite writes.
- * - register-hotkey: the same on a single key, so one long partition.
- * - register-violation: the multi-key history with one read corrupted near the end: find and
- *   explain it.
+ * - multikey: a generated linearizable mrkv register history (--ops operations over 64 keys,
+ *   16 clients, overlapping intervals, 2% indeterminate, unique written values: the shape the
+ *   chaos suite writes); then the same with one stale read injected near the end, found and
+ *   explained.
+ * - hotkey: the same on one key (--hot-ops operations): one long partition.
+ * - few-values: --ops operations over 64 keys writing values from a pool of 8, so indeterminate
+ *   writes cannot be patched away and reads are ambiguous: the search's harder case.
  * Prints a table, then one JSON line.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { SeededRng } from '@mrkv/common';
-import { checkOperations, parseHistory, registerModel } from '@mrkv/checker';
+import { checkOperations, INDETERMINATE, parseHistory, registerModel } from '@mrkv/checker';
 import type { HistoryFormat, Model, Operation, RegisterInput, RegisterOutput } from '@mrkv/checker';
 import { randomRegisterPlan, registerHistoryFromPlan } from '@mrkv/checker/testing';
 
 const opts = new Command()
-  .option('--ops <n>', 'operations in the generated histories', (v) => Number.parseInt(v, 10), 100_000)
+  .option('--ops <n>', 'operations in the generated multi-key histories', (v) => Number.parseInt(v, 10), 100_000)
+  .option('--hot-ops <n>', 'operations in the generated single-key histories', (v) => Number.parseInt(v, 10), 10_000)
   .option('--seed <n>', 'seed of the generated histories', (v) => Number.parseInt(v, 10), 7)
   .parse()
-  .opts<{ ops: number; seed: number }>();
+  .opts<{ ops: number; hotOps: number; seed: number }>();
 
 interface Scenario {
   readonly scenario: string;
@@ -85,31 +88,53 @@ if (existsSync(GOLDEN)) {
   console.log(`(golden data not found at ${GOLDEN}; skipping the golden scenarios)`);
 }
 
-const plan = (keys: number): Operation<RegisterInput, RegisterOutput>[] =>
-  registerHistoryFromPlan(
-    randomRegisterPlan(new SeededRng(opts.seed), { steps: opts.ops, keys, clients: 16, values: 8, overlap: 3, infoRate: 0.02 }),
-  ).operations;
+type RegisterOp = Operation<RegisterInput, RegisterOutput>;
 
-const multi = plan(64);
-results.push(summarize('register-multikey', [timeCheck(registerModel, multi)]));
-results.push(summarize('register-hotkey', [timeCheck(registerModel, plan(1))]));
-const target = multi.findLastIndex((op) => op.input.op === 'get' && op.ret !== Number.POSITIVE_INFINITY);
-const corrupted = multi.map((op, i) => (i === target ? { ...op, output: { value: 'corrupted' } } : op));
-results.push(summarize('register-violation', [timeCheck(registerModel, corrupted)]));
+function generate(steps: number, keys: number, uniqueValues: boolean): RegisterOp[] {
+  const plan = randomRegisterPlan(new SeededRng(opts.seed), { steps, keys, clients: 16, values: 8, overlap: 3, infoRate: 0.02, uniqueValues });
+  return registerHistoryFromPlan(plan).operations;
+}
 
-console.log(`checker bench: Node ${process.version}, generated histories of ${opts.ops} operations (seed ${opts.seed})`);
+/**
+ * Makes the first completed get after 90% of the history return a value that was definitely
+ * overwritten before the get was called (needs unique values): a stale read.
+ */
+function injectStaleRead(ops: readonly RegisterOp[]): RegisterOp[] {
+  const done = (op: RegisterOp): boolean => op.ret !== INDETERMINATE;
+  for (let r = Math.floor(ops.length * 0.9); r < ops.length; r++) {
+    const read = ops[r]!;
+    if (read.input.op !== 'get' || !done(read)) continue;
+    const puts = ops.filter((op) => op.input.key === read.input.key && op.input.op === 'put' && done(op) && op.ret < read.call);
+    const stale = puts.find((p1) => puts.some((p2) => p2.call > p1.ret));
+    if (stale !== undefined && stale.input.op === 'put') {
+      const value = stale.input.value;
+      return ops.map((op, i) => (i === r ? { ...op, output: { value } } : op));
+    }
+  }
+  throw new Error('no read to make stale');
+}
+
+const multi = generate(opts.ops, 64, true);
+results.push(summarize('multikey', [timeCheck(registerModel, multi)]));
+results.push(summarize('multikey-stale-read', [timeCheck(registerModel, injectStaleRead(multi))]));
+const hot = generate(opts.hotOps, 1, true);
+results.push(summarize('hotkey', [timeCheck(registerModel, hot)]));
+results.push(summarize('hotkey-stale-read', [timeCheck(registerModel, injectStaleRead(hot))]));
+results.push(summarize('few-values', [timeCheck(registerModel, generate(opts.ops, 64, false))]));
+
+console.log(`checker bench: Node ${process.version}; generated: ${opts.ops} ops over 64 keys, ${opts.hotOps} ops on one key (seed ${opts.seed})`);
 console.log('scenario             histories   operations   total ms     ops/s   p50 ms   p99 ms   max ms   verdicts');
 for (const r of results) {
   console.log(
     `${r.scenario.padEnd(20)} ${String(r.histories).padStart(9)} ${String(r.operations).padStart(12)} ${r.totalMs.toFixed(1).padStart(10)} ${String(r.opsPerSec).padStart(9)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${r.maxMs.toFixed(2).padStart(8)}   ${r.verdicts}`,
   );
 }
-const main = results.find((r) => r.scenario === 'register-multikey')!;
+const main = results.find((r) => r.scenario === 'multikey')!;
 const etcd = results.find((r) => r.scenario === 'jepsen-etcd');
 console.log(
   JSON.stringify({
     name: 'checker',
-    parameters: { ops: opts.ops, seed: opts.seed, keys: 64, clients: 16, overlap: 3, infoRate: 0.02 },
+    parameters: { ops: opts.ops, hotOps: opts.hotOps, seed: opts.seed, keys: 64, clients: 16, overlap: 3, infoRate: 0.02 },
     opsPerSec: main.opsPerSec,
     p50Ms: etcd?.p50Ms ?? null,
     p99Ms: etcd?.p99Ms ?? null,

@@ -56,25 +56,43 @@ describe('register model', () => {
   });
 });
 
-describe('register model: patching indeterminate writes of unique values', () => {
+describe('register model: patching indeterminate writes', () => {
   it('drops a write nothing observes and bounds one that is observed', () => {
     const ops = [info({ op: 'put', key: k, value: 'lost' }, 0), info({ op: 'put', key: k, value: 'seen' }, 1), def({ op: 'get', key: k }, { value: 'seen' }, 5, 9)];
     expect(patch(ops)).toEqual({ 0: { kind: 'drop' }, 1: { kind: 'bound', ret: 9 } });
   });
 
-  it('leaves values written twice alone, and any write when a failed cas hides what it found', () => {
-    expect(patch([info({ op: 'put', key: k, value: 'v' }, 0), def({ op: 'put', key: k, value: 'v' }, {}, 1, 2)])).toEqual({});
+  it('bounds only values written once, and drops only writes nothing could observe afterwards', () => {
+    // Written twice and observed: cannot tell which write was seen, so neither patch applies.
+    expect(
+      patch([info({ op: 'put', key: k, value: 'v' }, 0), def({ op: 'put', key: k, value: 'v' }, {}, 1, 2), def({ op: 'get', key: k }, { value: 'v' }, 3, 4)]),
+    ).toEqual({});
+    // Written twice, never observed: dropping is still safe.
+    expect(patch([info({ op: 'put', key: k, value: 'v' }, 0), def({ op: 'put', key: k, value: 'v' }, {}, 1, 2)])).toEqual({ 0: { kind: 'drop' } });
+    // A failed cas that hides what it found, returning after the write's call, could be explained by it.
     expect(
       patch([info({ op: 'put', key: k, value: 'v' }, 0), def({ op: 'cas', key: k, expected: 'a', value: 'c' }, { succeeded: false }, 1, 2)]),
     ).toEqual({});
   });
 
+  it('drops a pending delete only when no null is observed after its call', () => {
+    const nullRead = def({ op: 'get', key: k }, { value: null }, 10, 11);
+    expect(patch([info({ op: 'delete', key: k }, 5), nullRead])).toEqual({});
+    expect(patch([nullRead, info({ op: 'delete', key: k }, 12)])).toEqual({ 1: { kind: 'drop' } });
+  });
+
   it('keeps a write that a pending cas might swap from', () => {
-    const ops = [info({ op: 'put', key: k, value: 'b' }, 0), info({ op: 'cas', key: k, expected: 'b', value: null }, 1)];
+    const ops = [
+      def({ op: 'put', key: k, value: 'a' }, {}, 0, 1),
+      info({ op: 'put', key: k, value: 'b' }, 2),
+      info({ op: 'cas', key: k, expected: 'b', value: null }, 3),
+      def({ op: 'get', key: k }, { value: null }, 10, 11),
+    ];
     expect(patch(ops)).toEqual({});
-    // Checked end to end: the history needs both pending operations to have happened.
-    const history = [def({ op: 'put', key: k, value: 'a' }, {}, 0, 1), ...ops.map((op) => ({ ...op, call: Number(op.call) + 2 })), def({ op: 'get', key: k }, { value: null }, 10, 11)];
-    expect(checkOperations(registerModel, history).verdict).toBe('linearizable');
+    // The history needs both pending operations to have happened.
+    expect(checkOperations(registerModel, ops).verdict).toBe('linearizable');
+    // Without the read of null, nothing needs them: both go (the cas first, then the put it expected).
+    expect(patch(ops.slice(0, 3))).toEqual({ 1: { kind: 'drop' }, 2: { kind: 'drop' } });
   });
 
   it('needs a failed cas that does not report what it found to be explainable by a pending write', () => {
@@ -97,9 +115,9 @@ describe('register model: patching indeterminate writes of unique values', () =>
     expect(checkOperations(registerModel, ops).verdict).toBe('linearizable');
   });
 
-  it('leaves a value observed before its writer was called to the search (illegal)', () => {
+  it('drops the write of a value observed only before the write was called (the read stays illegal)', () => {
     const ops = [def({ op: 'get', key: k }, { value: 'v' }, 0, 1), info({ op: 'put', key: k, value: 'v' }, 5)];
-    expect(patch(ops)).toEqual({});
+    expect(patch(ops)).toEqual({ 1: { kind: 'drop' } });
     expect(checkOperations(registerModel, ops).verdict).toBe('not-linearizable');
   });
 });

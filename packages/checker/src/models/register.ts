@@ -67,66 +67,90 @@ export function validateRegisterOperation(input: RegisterInput, output: Register
   }
 }
 
-/** The value an operation writes when it takes effect (a cas: when it swaps), if it is a string. */
-function writtenValue(input: RegisterInput): string | undefined {
-  if (input.op === 'put') return input.value;
-  if (input.op === 'cas' && input.value !== null) return input.value;
-  return undefined;
+/** The value an operation writes when it takes effect (a cas: when it swaps); `undefined` for a get. */
+function writtenValue(input: RegisterInput): RegisterValue | undefined {
+  switch (input.op) {
+    case 'get':
+      return undefined;
+    case 'put':
+    case 'cas':
+      return input.value;
+    case 'delete':
+      return null;
+  }
 }
 
 type Candidate = PatchCandidate<RegisterInput, RegisterOutput>;
 type When = Candidate['ret'];
 
+/** Per value: its writers, and the first and last return among the operations that observed it. */
+interface ValueFacts {
+  writers: number;
+  firstSeen?: When;
+  lastSeen?: When;
+  /** Indeterminate cas operations (not dropped) that would swap from this value. */
+  expecting: number;
+}
+
 /**
- * Patches indeterminate writes of values written only once in the key's history (the chaos
- * suite writes unique values, as etcd's robustness tests do). Let w be such a write of v.
+ * Patches indeterminate writes (the chaos suite writes unique values, as etcd's robustness tests
+ * do; deletes write `null`). Let w be an indeterminate write of v, called at c.
  *
- * Bound: if v was observed (a completed get returned it, a completed cas found it as `previous`
- * or swapped from it, or a bounded cas swapped from it), w happened, and before the first
- * observer took effect, so by that observer's return (or bound). This runs to a fixpoint, since
- * bounding an indeterminate cas makes its `expected` observed in turn.
+ * Bound: if v is written only once and was observed (a completed get returned it, a completed
+ * cas found it as `previous` or swapped from it, or a bounded cas swapped from it), w happened,
+ * before the first observer took effect, so by that observer's return (or bound). This runs to a
+ * fixpoint, since bounding an indeterminate cas makes its `expected` observed in turn.
  *
- * Drop: if v is not observed and no remaining indeterminate cas expects v, whether w happened
- * cannot matter: right after it only optional operations could run before the next write, and
- * that write does not depend on the state (a swap from v would be an observer). A failed cas that
- * does not report the value it found could be explained by v, so a key with one is not dropped
- * from. Dropping runs to a fixpoint too (a dropped cas no longer expects anything).
+ * Drop: if nothing that returned at or after c observed v, and no remaining indeterminate cas
+ * expects v, whether w happened cannot matter. Until the next write that changes the state, only
+ * operations that cannot tell v from the value before could follow w (anything telling them
+ * apart observes v), the indeterminate ones among them may as well not happen, and that next
+ * write does not depend on the state (a swap from v would observe it), so removing w from a
+ * linearization leaves one. A failed cas that does not report the value it found could be
+ * explained by v, so one returning at or after c blocks the drop too. Dropping runs to a
+ * fixpoint as well (a dropped cas no longer expects anything).
  */
 function patchRegister(ops: readonly Candidate[]): ReadonlyMap<number, IndeterminatePatch> {
-  const writers = new Map<string, number>();
-  const seen = new Map<string, When>();
-  let blindFailedCas = false;
-  const observe = (v: RegisterValue | undefined, when: When): boolean => {
-    if (typeof v !== 'string') return false;
-    const first = seen.get(v);
-    if (first !== undefined && compareTime(first, when) <= 0) return false;
-    seen.set(v, when);
-    return true;
+  const facts = new Map<RegisterValue, ValueFacts>();
+  const factsOf = (v: RegisterValue): ValueFacts => {
+    let f = facts.get(v);
+    if (f === undefined) facts.set(v, (f = { writers: 0, expecting: 0 }));
+    return f;
   };
+  const observe = (v: RegisterValue | undefined, when: When): void => {
+    if (v === undefined) return;
+    const f = factsOf(v);
+    if (f.firstSeen === undefined || compareTime(when, f.firstSeen) < 0) f.firstSeen = when;
+    if (f.lastSeen === undefined || compareTime(when, f.lastSeen) > 0) f.lastSeen = when;
+  };
+  let lastBlindFailedCas: When | undefined;
   for (const op of ops) {
     const written = writtenValue(op.input);
-    if (written !== undefined) writers.set(written, (writers.get(written) ?? 0) + 1);
+    if (written !== undefined) factsOf(written).writers++;
     if (op.indeterminate || op.output === undefined) continue;
     if (op.input.op === 'get') observe((op.output as GetOutput).value, op.ret);
     if (op.input.op === 'cas') {
       const out = op.output as CasOutput;
       if (out.succeeded) observe(op.input.expected, op.ret);
       observe(out.previous, op.ret);
-      if (!out.succeeded && out.previous === undefined) blindFailedCas = true;
+      if (!out.succeeded && out.previous === undefined && (lastBlindFailedCas === undefined || compareTime(op.ret, lastBlindFailedCas) > 0)) {
+        lastBlindFailedCas = op.ret;
+      }
     }
   }
-  // Indeterminate writers of a unique value, by position.
-  const unique = ops.flatMap((op, i) => {
+  const writes = ops.flatMap((op, i) => {
     const v = writtenValue(op.input);
-    return op.indeterminate && v !== undefined && writers.get(v) === 1 ? [{ i, op, v }] : [];
+    return op.indeterminate && v !== undefined ? [{ i, op, v }] : [];
   });
+
   const bounds = new Map<number, When>();
   for (let changed = true; changed; ) {
     changed = false;
-    for (const { i, op, v } of unique) {
-      const when = seen.get(v);
+    for (const { i, op, v } of writes) {
+      const f = factsOf(v);
+      const when = f.firstSeen;
       // (Seen before it was even called: illegal whatever we do; left to the search.)
-      if (when === undefined || compareTime(when, op.call) < 0 || bounds.get(i) === when) continue;
+      if (v === null || f.writers !== 1 || when === undefined || compareTime(when, op.call) < 0 || bounds.get(i) === when) continue;
       bounds.set(i, when);
       if (op.input.op === 'cas') observe(op.input.expected, when);
       changed = true;
@@ -134,19 +158,20 @@ function patchRegister(ops: readonly Candidate[]): ReadonlyMap<number, Indetermi
   }
   const patches = new Map<number, IndeterminatePatch>();
   for (const [i, ret] of bounds) patches.set(i, { kind: 'bound', ret });
-  if (blindFailedCas) return patches;
-  const expecting = new Map<string, number>();
+
   ops.forEach((op, i) => {
-    if (op.indeterminate && op.input.op === 'cas' && op.input.expected !== null && !bounds.has(i)) {
-      expecting.set(op.input.expected, (expecting.get(op.input.expected) ?? 0) + 1);
-    }
+    if (op.indeterminate && op.input.op === 'cas' && !bounds.has(i)) factsOf(op.input.expected).expecting++;
   });
+  const mayBeSeenAfter = (f: ValueFacts, call: When): boolean =>
+    f.expecting > 0 ||
+    (f.lastSeen !== undefined && compareTime(f.lastSeen, call) >= 0) ||
+    (lastBlindFailedCas !== undefined && compareTime(lastBlindFailedCas, call) >= 0);
   for (let changed = true; changed; ) {
     changed = false;
-    for (const { i, op, v } of unique) {
-      if (patches.has(i) || seen.has(v) || (expecting.get(v) ?? 0) > 0) continue;
+    for (const { i, op, v } of writes) {
+      if (patches.has(i) || mayBeSeenAfter(factsOf(v), op.call)) continue;
       patches.set(i, { kind: 'drop' });
-      if (op.input.op === 'cas' && op.input.expected !== null) expecting.set(op.input.expected, expecting.get(op.input.expected)! - 1);
+      if (op.input.op === 'cas') factsOf(op.input.expected).expecting--;
       changed = true;
     }
   }
