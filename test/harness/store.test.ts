@@ -25,8 +25,8 @@ async function start(args: string[] = []): Promise<StoreProcess> {
 }
 
 /** The request context of the region the store bootstrapped (ids from its log). */
-function firstRegionCtx(p: StoreProcess) {
-  const rec = p.logs().find((r) => r.msg === 'prepared the first region')!;
+async function firstRegionCtx(p: StoreProcess) {
+  const rec = await p.waitForLog((r) => r.msg === 'prepared the first region');
   return { regionId: rec.regionId as number, regionEpoch: { confVer: 1, version: 1 }, peer: { id: rec.peerId as number, storeId: rec.storeId as number } };
 }
 
@@ -65,11 +65,12 @@ describe('StoreProcess harness on a real store process', () => {
     const s = await start();
     const status = await s.status();
     expect(status).toMatchObject({ storeId: 1, state: 'serving', regionCount: 1, address: s.addr });
-    expect(s.logs().find((r) => r.msg === 'store is ready')).toMatchObject({ service: 'store', storeId: 1, level: 'info' });
+    // Log lines go through a pino transport thread, so /ready can answer before they are written.
+    expect(await s.waitForLog((r) => r.msg === 'store is ready')).toMatchObject({ service: 'store', storeId: 1, level: 'info' });
     expect(existsSync(join(s.dataDir, 'LOCK'))).toBe(true);
     expect(existsSync(join(s.dataDir, 'store-ident'))).toBe(true);
 
-    const ctx = firstRegionCtx(s);
+    const ctx = await firstRegionCtx(s);
     expect(await put(s.addr, ctx, 'k', 'v1')).toBe('');
     expect(await get(s.addr, ctx, 'k')).toBe('v1');
     expect((await s.http('/metrics')).body).toMatch(/mrkv_grpc_requests_total\{method="RawPut",outcome="ok"\} 1/);
@@ -85,7 +86,7 @@ describe('StoreProcess harness on a real store process', () => {
     expect(existsSync(join(s.dataDir, 'LOCK'))).toBe(true);
     const again = await s.restart();
     procs.push(again);
-    expect(again.logs().some((r) => r.msg === 'taking over a stale data directory lock')).toBe(true);
+    await again.waitForLog((r) => r.msg === 'taking over a stale data directory lock');
     expect((await again.status()).storeId).toBe(1);
 
     // A second store on the same data directory refuses to start.

@@ -147,7 +147,11 @@ export class StoreProcess {
     return this.exitInfo === undefined;
   }
 
-  /** The JSON log lines (other output is skipped). */
+  /**
+   * The JSON log lines so far (other output is skipped). A running store logs through a pino
+   * transport thread, so a line can arrive after the event it reports (even after /ready): wait
+   * with `waitForLog`. Once the process has exited, every line is here.
+   */
   logs(): LogRecord[] {
     const out: LogRecord[] = [];
     for (const line of this.lines) {

@@ -9,7 +9,7 @@ import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { isMrkvError } from '@mrkv/common';
 import { parseStoreArgs, STORE_FLAGS } from './cli.js';
-import { defaultStoreConfig, loadStoreConfig, raftstoreConfigOf } from './config.js';
+import { defaultStoreConfig, loadStoreConfig, raftstoreConfigOf, storeConfigToFileForm } from './config.js';
 
 function tempFile(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'mrkv-store-config-'));
@@ -86,6 +86,15 @@ describe('store config', () => {
     expect(failure(() => loadStoreConfig({ file: typo }))).toMatch(/server.*adress/);
     expect(failure(() => loadStoreConfig({ flags: { 'server.labels': 'zone' } }))).toMatch(/server\.labels: expected key=value/);
     expect(failure(() => loadStoreConfig({ flags: { 'pd.endpoints': '' } }))).toMatch(/pd\.endpoints/);
+  });
+
+  it('prints a file form (kebab-case JSON) that loads back to the same config', () => {
+    const c = loadStoreConfig({ flags: { 'server.labels': 'zone=z1,host=h1', 'transport.queue-max-messages': 99 } });
+    const form = storeConfigToFileForm(c);
+    expect(form.server).toMatchObject({ 'max-inflight-requests': 8192, labels: 'zone=z1,host=h1' });
+    expect(form.raftstore).toHaveProperty('raft-base-tick-ms', 1000);
+    const file = tempFile('printed.json', JSON.stringify(form));
+    expect(loadStoreConfig({ file })).toEqual(c);
   });
 
   it('applies cross-field rules, naming the fields', () => {

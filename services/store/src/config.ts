@@ -17,7 +17,7 @@
  * Sizes are bytes and may be written as strings with a unit ("8KiB", "10MiB"); durations are
  * milliseconds (keys end in `-ms`).
  */
-import { CommonCodes, isMrkvError, loadConfig, MrkvError } from '@mrkv/common';
+import { camelToKebab, CommonCodes, isMrkvError, loadConfig, MrkvError } from '@mrkv/common';
 import { raftstoreConfigSchema, validateRaftstoreConfig, type RaftstoreConfig } from '@mrkv/raftstore';
 import { z } from 'zod';
 
@@ -256,4 +256,19 @@ export function raftstoreConfigOf(c: StoreConfig): RaftstoreConfig {
 /** The config with every default (what `--help` and the README show). */
 export function defaultStoreConfig(): StoreConfig {
   return loadStoreConfig();
+}
+
+/**
+ * The config in file form: kebab-case keys, labels as `k=v,…` (what `--print-config` prints; a
+ * `.json` config file with this content loads back to the same config).
+ */
+export function storeConfigToFileForm(c: StoreConfig): Record<string, unknown> {
+  const kebab = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [camelToKebab(k), kebab(x)]));
+  };
+  const labels = Object.entries(c.server.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return kebab({ ...c, server: { ...c.server, labels } }) as Record<string, unknown>;
 }

@@ -10,6 +10,7 @@
 import { CommanderError } from 'commander';
 import { InvariantViolation, isMrkvError, type Logger } from '@mrkv/common';
 import { parseStoreArgs, type StoreArgs } from '../cli.js';
+import { storeConfigToFileForm } from '../config.js';
 import type { OpenRaftstoreBackend } from './backend.js';
 import { createRootLogger } from './logger.js';
 import type { ConnectPd } from './pd.js';
@@ -36,7 +37,7 @@ export async function storeMain(argv: readonly string[], wiring: StoreWiring): P
     process.exit(2);
   }
   if (args.printConfig) {
-    process.stdout.write(JSON.stringify(args.config, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(storeConfigToFileForm(args.config), null, 2) + '\n');
     process.exit(0);
   }
 
