@@ -95,6 +95,23 @@ describe('explanations', () => {
     expect(v.window[0]!.ret).toBe(100);
   });
 
+  it('lists, in the window, concurrent operations the patching left out of the search', () => {
+    const ops: Op[] = [
+      put(1, 'k', 'a1', 100, 120),
+      put(2, 'k', 'b2', 130, 160),
+      get(3, 'k', 'a1', 135, 150),
+      { clientId: 1, input: { op: 'cas', key: 'k', expected: 'b2', value: 'c3' }, call: 170, ret: INDETERMINATE },
+      get(3, 'k', 'a1', 200, 210),
+    ];
+    const r = checkOperations(registerModel, ops);
+    expect(r.droppedOperations).toBe(1); // the cas: nothing could observe it
+    expect(r.violation!.core.map((o) => o.index)).toEqual([1, 4]);
+    expect(r.violation!.window.map((o) => [o.index, o.indeterminate, o.legalNext])).toEqual([
+      [3, true, true],
+      [4, false, false],
+    ]);
+  });
+
   it('can be turned off', () => {
     const r = checkOperations(registerModel, history, { explain: false });
     expect(r.verdict).toBe('not-linearizable');

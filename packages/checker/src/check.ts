@@ -58,12 +58,12 @@ function partitionHistory<S, I, O>(model: Model<S, I, O>, ops: CheckedOperation<
   return [...byKey.values()].sort((a, b) => a.ops.length - b.ops.length || a.first - b.first);
 }
 
-/** Applies the model's patches to one partition; returns how many operations were dropped. */
-function patchPartition<S, I, O>(model: Model<S, I, O>, p: Partition<I, O>): number {
-  const patches = model.patchIndeterminate?.(p.ops);
-  if (patches === undefined || patches.size === 0) return 0;
+/** The partition's operations after the model's patches (`Model.patchIndeterminate`). */
+function patchPartition<S, I, O>(model: Model<S, I, O>, ops: CheckedOperation<I, O>[]): CheckedOperation<I, O>[] {
+  const patches = model.patchIndeterminate?.(ops);
+  if (patches === undefined || patches.size === 0) return ops;
   const out: CheckedOperation<I, O>[] = [];
-  p.ops.forEach((op, i) => {
+  ops.forEach((op, i) => {
     const patch = patches.get(i);
     if (patch === undefined) return void out.push(op);
     invariant(op.indeterminate, 'patchIndeterminate patched a definite operation', { index: op.index });
@@ -73,9 +73,7 @@ function patchPartition<S, I, O>(model: Model<S, I, O>, p: Partition<I, O>): num
     });
     out.push({ ...op, ret: patch.ret, indeterminate: false, optional: false, bounded: true });
   });
-  const dropped = p.ops.length - out.length;
-  p.ops.splice(0, p.ops.length, ...out);
-  return dropped;
+  return out;
 }
 
 /**
@@ -98,23 +96,25 @@ export function checkOperations<S, I, O>(
   let dropped = history.length - ops.length;
   for (const p of partitions) {
     const t0 = now();
-    dropped += patchPartition(model, p);
-    const outcome = searchPartition(model, p.ops, budget);
+    const ops = patchPartition(model, p.ops);
+    dropped += p.ops.length - ops.length;
+    const outcome = searchPartition(model, ops, budget);
     reports.push({
       partition: p.key,
       verdict: outcome.kind,
-      operations: p.ops.length,
+      operations: ops.length,
       steps: outcome.steps,
       cacheSize: outcome.cacheSize,
       elapsedMs: now() - t0,
-      ...(outcome.kind === 'linearizable' ? { linearization: outcome.order.map((k) => p.ops[k]!.index) } : {}),
+      ...(outcome.kind === 'linearizable' ? { linearization: outcome.order.map((k) => ops[k]!.index) } : {}),
     });
     if (outcome.kind === 'linearizable') continue;
     verdict = outcome.kind;
     if (outcome.kind === 'not-linearizable' && options.explain !== false) {
-      violation = explainViolation(model, p.key, p.ops, outcome.deadEnd, {
+      violation = explainViolation(model, p.key, ops, outcome.deadEnd, {
         timeoutMs: options.explainTimeoutMs ?? DEFAULT_EXPLAIN_TIMEOUT_MS,
         now,
+        recorded: p.ops as readonly CheckedOperation<unknown, unknown>[],
       });
     }
     break;

@@ -28,6 +28,11 @@ export interface ExplainOptions {
   /** Wall-clock budget for the whole explanation, in ms. */
   readonly timeoutMs: number;
   readonly now: () => number;
+  /**
+   * The partition as recorded, before `Model.patchIndeterminate` (default: `ops`): the window
+   * also lists recorded operations the patching left out of the search.
+   */
+  readonly recorded?: readonly CheckedOperation<unknown, unknown>[];
 }
 
 /** A sub-history of a partition: `source[k]` is the partition-local index of `ops[k]`. */
@@ -204,25 +209,33 @@ export function explainViolation<S, I, O>(
     linearized: end.linearized.map((k) => viewOf(model, ops[toPartition(k)]!)),
     state: end.state,
     stateDescription: describeState(model, end.state),
-    window: windowOf(ops, end, toPartition, blockedOp).map((i) => windowOp(model, ops[i]!, end.state)),
+    window: windowOf(ops, (options.recorded ?? ops) as readonly CheckedOperation<I, O>[], end, toPartition, blockedOp).map((op) =>
+      windowOp(model, op, end.state),
+    ),
     core: core.map((i) => viewOf(model, ops[i]!)),
     coreMinimal: minimal,
   };
 }
 
 /**
- * The operations shown around the dead end: those the search could still have placed there,
- * plus every other unplaced operation concurrent with the blocked one (some may have been left
- * out of the search as unable to matter), in call order. Partition-local indexes.
+ * The operations shown around the dead end, as recorded: those the search could still have
+ * placed there, plus every other unplaced operation concurrent with the blocked one (including
+ * any the patching left out of the search as unable to matter), in call order.
  */
-function windowOf<S, I, O>(ops: readonly CheckedOperation<I, O>[], end: DeadEnd<S>, toPartition: (k: number) => number, blocked: number): number[] {
-  const placed = new Set(end.linearized.map(toPartition));
-  const shown = new Set(end.pending.map(toPartition));
+function windowOf<S, I, O>(
+  ops: readonly CheckedOperation<I, O>[],
+  recorded: readonly CheckedOperation<I, O>[],
+  end: DeadEnd<S>,
+  toPartition: (k: number) => number,
+  blocked: number,
+): CheckedOperation<I, O>[] {
+  const placed = new Set(end.linearized.map((k) => ops[toPartition(k)]!.index));
+  const shown = new Set(end.pending.map((k) => ops[toPartition(k)]!.index));
   const b = ops[blocked]!;
-  ops.forEach((op, i) => {
-    if (!placed.has(i) && compareTime(op.call, b.ret) <= 0 && compareTime(op.ret, b.call) >= 0) shown.add(i);
-  });
-  return [...shown].sort((x, y) => compareTime(ops[x]!.call, ops[y]!.call) || x - y);
+  for (const op of recorded) {
+    if (!placed.has(op.index) && compareTime(op.call, b.ret) <= 0 && compareTime(op.ret, b.call) >= 0) shown.add(op.index);
+  }
+  return recorded.filter((op) => shown.has(op.index)).sort((x, y) => compareTime(x.call, y.call) || x.index - y.index);
 }
 
 function windowOp<S, I, O>(model: Model<S, I, O>, op: CheckedOperation<I, O>, state: S): WindowOperation<I, O> {

@@ -83,7 +83,8 @@ export function formatResult(result: CheckResult<unknown, unknown, unknown>, opt
   const ops = result.partitions.reduce((n, p) => n + p.operations, 0);
   const total = result.partitions.length + result.skippedPartitions;
   const lines = [verdictText(result.verdict)];
-  const dropped = result.droppedOperations > 0 ? `, ${result.droppedOperations} indeterminate reads dropped` : '';
+  const n = result.droppedOperations;
+  const dropped = n > 0 ? `, ${n} indeterminate operation${n === 1 ? '' : 's'} left out as unable to matter` : '';
   lines.push(
     `  checked ${result.partitions.length} of ${total} partition${total === 1 ? '' : 's'}, ${ops} operations${dropped}, in ${result.elapsedMs.toFixed(1)} ms`,
   );
