@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMrkvError } from '@mrkv/common';
-import type { tikvpb } from '@mrkv/proto';
+import { createTikvClient, type tikvpb } from '@mrkv/proto';
 import { b, ctxFor, rpc, startTestStore, testConfig, type TestStore } from './__tests__/fixtures.js';
 import { startStoreServer } from './server.js';
 import { MemoryRawKv } from './testing/memory-raw-kv.js';
@@ -100,6 +100,16 @@ describe('status server', () => {
     server.markReady();
     expect((await fetch(`http://${server.statusAddress}/ready`)).status).toBe(200);
     expect(await (await fetch(`http://${server.statusAddress}/metrics`)).text()).toContain('mrkv_raftstore_test 5');
+  });
+
+  it('accepts requests above the 4 MiB gRPC default (the receive limit is raised)', async () => {
+    const t = await store();
+    const region = t.kv.regionList()[0]!;
+    const value = Buffer.alloc(5 * 1024 * 1024, 3);
+    const client = createTikvClient(t.server.grpcAddress, { channelOptions: { 'grpc.max_receive_message_length': 16 * 1024 * 1024 } });
+    cleanups.push(async () => client.close());
+    expect((await rpc(client, 'RawPut', { context: ctxFor(region), key: b('big'), value })).error).toBe('');
+    expect((await rpc(client, 'RawGet', { context: ctxFor(region), key: b('big') })).value.length).toBe(value.length);
   });
 
   it('fails with BindFailed when an address is taken', async () => {

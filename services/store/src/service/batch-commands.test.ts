@@ -71,6 +71,42 @@ describe('BatchCommands', () => {
     expect((await s.status).code).toBe(0);
   });
 
+  it('serves RawBatchScan (only reachable here): ranges, each_limit, key_only, reverse, bad ranges', async () => {
+    const s = open();
+    const put = (k: string) => ({ RawPut: { context: ctxFor(region), key: b(k), value: b(`v-${k}`) } });
+    // Two frames: this stream admits 4 requests at a time.
+    s.stream.write({ requests: ['ba', 'bb', 'bc'].map(put), requestIds: [1, 2, 3] });
+    await until(() => s.answers.size === 3, 'the first puts');
+    s.stream.write({ requests: ['bx', 'by'].map(put), requestIds: [4, 5] });
+    await until(() => s.answers.size === 5, 'the puts');
+    for (const id of ['1', '2', '3', '4', '5']) expect(s.answers.get(id)?.RawPut?.regionError).toBeNull();
+    s.stream.write({
+      requests: [
+        { RawBatchScan: { context: ctxFor(region), ranges: [{ startKey: b('ba'), endKey: b('bc') }, { startKey: b('bx'), endKey: b('bz') }], eachLimit: 1 } },
+        { RawBatchScan: { context: ctxFor(region), ranges: [{ startKey: b('bz'), endKey: b('bx') }, { startKey: b('bc'), endKey: b('ba') }], eachLimit: 5, keyOnly: true, reverse: true } },
+        { RawBatchScan: { context: ctxFor(region), ranges: [{ startKey: b('bc'), endKey: b('ba') }], eachLimit: 5 } },
+        { RawBatchScan: { context: ctxFor(region), ranges: [], eachLimit: 5 } },
+      ],
+      requestIds: [10, 11, 12, 13],
+    });
+    await until(() => s.answers.size === 9, 'the scans');
+    const kvs = (id: string) => s.answers.get(id)!.RawBatchScan!.kvs;
+    expect(kvs('10').map((p) => [p.key.toString(), p.value.toString()])).toEqual([
+      ['ba', 'v-ba'],
+      ['bx', 'v-bx'],
+    ]);
+    expect(kvs('11').map((p) => [p.key.toString(), p.value.length])).toEqual([
+      ['by', 0],
+      ['bx', 0],
+      ['bb', 0],
+      ['ba', 0],
+    ]);
+    expect(kvs('12')[0]?.error?.abort).toMatch(/^\[KV:Storage:InvalidReqRange\]/);
+    expect(kvs('13')[0]?.error?.abort).toMatch(/^\[KV:Storage:EmptyRequest\]/);
+    s.stream.end();
+    await s.status;
+  });
+
   it('runs requests concurrently and answers in completion order, across frames', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

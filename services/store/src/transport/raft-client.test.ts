@@ -119,6 +119,15 @@ describe('RaftClient between two stores', () => {
     expect(b.sink.batches.slice(before)).toEqual([2, 2, 2]);
   });
 
+  it('carries messages above the 4 MiB gRPC default (limits raised both ways)', async () => {
+    const b = await store();
+    const from = client(new StaticResolver(new Map([[2, b.server.grpcAddress]])));
+    const big = msg(1, 6 * 1024 * 1024);
+    from.c.send(2, [big]);
+    await b.sink.waitFor(() => b.sink.messages.length === 1);
+    expect(b.sink.messages[0]!.length).toBe(big.length);
+  });
+
   it('reconnects with backoff after the peer restarts, reporting it unreachable meanwhile', async () => {
     const first = await startTestStore();
     const address = first.server.grpcAddress;
