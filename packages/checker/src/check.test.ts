@@ -50,6 +50,11 @@ describe('partitions', () => {
     expect(checkOperations(unpartitioned as Model<string | null, RegisterInput, RegisterOutput>, ops).verdict).toBe('not-linearizable');
   });
 
+  it('rejects a model whose partition key is not a string', () => {
+    const bad = { ...registerModel, partitionKey: () => 7 as unknown as string };
+    expect(() => checkOperations(bad, [get(1, 'a', null, 0, 1)])).toThrow(/partition key must be a string/);
+  });
+
   it('reports per-partition statistics and linearizations', () => {
     const r = checkOperations(registerModel, [put(1, 'a', 'x', 0, 5), get(2, 'a', 'x', 1, 2), get(3, 'b', null, 0, 1)]);
     expect(r.verdict).toBe('linearizable');

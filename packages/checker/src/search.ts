@@ -62,7 +62,13 @@ const PLACED = 0;
 const SKIPPED = 1;
 const PLACED_PENDING = 2;
 
-/** Searches for a linearization of one partition's operations. */
+/**
+ * Searches for a linearization of one partition's operations.
+ *
+ * NB: one long function on purpose. The walk's state (node, phase, depth, state) lives in locals
+ * that V8 keeps in registers across millions of iterations; the helpers it calls are small and
+ * get inlined.
+ */
 export function searchPartition<S, I, O>(
   model: Model<S, I, O>,
   ops: readonly CheckedOperation<I, O>[],
