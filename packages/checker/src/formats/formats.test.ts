@@ -1,7 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { isMrkvError } from '@mrkv/common';
+import { checkOperations } from '../check.js';
 import { CheckerCodes } from '../errors.js';
 import { INDETERMINATE } from '../model.js';
+import { jepsenRegisterModel } from '../models/jepsen-register.js';
 import { readEdnMap } from './edn.js';
 import { detectFormat, parseHistory } from './index.js';
 import { parseJepsenKv } from './jepsen-kv.js';
@@ -48,6 +50,16 @@ describe('jepsen register logs', () => {
       { clientId: 3, input: { f: 'write', value: 5 }, call: 9, ret: INDETERMINATE },
       { clientId: 5, input: { f: 'cas', from: 1, to: 2 }, call: 13, ret: INDETERMINATE },
     ]);
+  });
+
+  it('reads a failed cas as the definite answer "the register did not hold from"', () => {
+    const log = (casType: string): string =>
+      [J(0, ':invoke', ':write', '1'), J(0, ':ok', ':write', '1'), J(1, ':invoke', ':cas', '[1 2]'), J(1, casType, ':cas', '[1 2]')].join('\n');
+    // The register certainly held 1 when the cas ran, so a failed compare is impossible…
+    expect(checkOperations(jepsenRegisterModel, parseJepsenRegister(log(':fail'))).verdict).toBe('not-linearizable');
+    // …unlike an indeterminate one, or a successful one.
+    expect(checkOperations(jepsenRegisterModel, parseJepsenRegister(log(':info'))).verdict).toBe('linearizable');
+    expect(checkOperations(jepsenRegisterModel, parseJepsenRegister(log(':ok'))).verdict).toBe('linearizable');
   });
 
   it('names the line of a malformed entry', () => {
