@@ -9,7 +9,16 @@ export { checkOperations, checkEvents, DEFAULT_EXPLAIN_TIMEOUT_MS } from './chec
 export type { CheckOptions } from './check.js';
 export type { BudgetOptions } from './budget.js';
 export { INDETERMINATE } from './model.js';
-export type { Model, NondeterministicModel, StepResult, Operation, HistoryEvent, Time } from './model.js';
+export type {
+  Model,
+  NondeterministicModel,
+  StepResult,
+  Operation,
+  HistoryEvent,
+  Time,
+  PatchCandidate,
+  IndeterminatePatch,
+} from './model.js';
 export { eventsToOperations, compareTime } from './history.js';
 export type { CheckResult, Verdict, Violation, OperationView, WindowOperation, PartitionReport } from './result.js';
 export { formatResult, resultToJson, verdictText } from './report.js';
