@@ -171,7 +171,10 @@ export class Raft {
   }
 
   private loadState(hs: HardState): void {
-    if (hs.commit < this.log.committed || hs.commit > this.log.lastIndex()) {
+    // Everything up to the compaction point is committed (it was applied), even if the stored
+    // hard state was written before the commit index reached it.
+    if (hs.commit < this.log.committed) hs = { ...hs, commit: this.log.committed };
+    if (hs.commit > this.log.lastIndex()) {
       throw new RaftError(RaftCodes.STORE_INCONSISTENT, `hard state commit ${hs.commit} is out of range [${this.log.committed}, ${this.log.lastIndex()}]`, {
         details: { commit: hs.commit, firstCommitted: this.log.committed, lastIndex: this.log.lastIndex() },
       });
