@@ -16,7 +16,7 @@ import { restoreConfig } from './confchange/restore.js';
 import type { AnyConfChange } from './conf-change.js';
 import { asV2, enterJoint, leaveJoint } from './conf-change.js';
 import type { ResolvedConfig } from './config.js';
-import { RaftCodes, RaftError, invariant } from './errors.js';
+import { RaftCodes, RaftError, RaftInvariantViolation, invariant } from './errors.js';
 import { COMPACTED, RaftLog } from './log/raft-log.js';
 import type { Logger } from './logger.js';
 import { debugEnabled } from './logger.js';
@@ -195,7 +195,7 @@ export class Raft {
     if (m.from === NONE) m.from = this.id;
     const t = m.msgType;
     if (t === MessageType.MsgVote || t === MessageType.MsgVoteResp || t === MessageType.MsgPreVote || t === MessageType.MsgPreVoteResp) {
-      invariant(m.term !== 0, `term should be set when sending ${messageTypeName(t)}`);
+      if (m.term === 0) throw new RaftInvariantViolation(`term should be set when sending ${messageTypeName(t)}`);
     } else if (t === MessageType.MsgProp || t === MessageType.MsgReadIndex) {
       m.term = 0;
     } else {

@@ -31,7 +31,7 @@ import type { AnyConfChange } from './conf-change.js';
 import { confChangeToEntryData } from './conf-change.js';
 import type { Config } from './config.js';
 import { resolveConfig } from './config.js';
-import { RaftCodes, RaftError, invariant } from './errors.js';
+import { RaftCodes, RaftError, RaftInvariantViolation, invariant } from './errors.js';
 import { Raft } from './raft.js';
 import type { BasicStatus, Status } from './status.js';
 import { basicStatusOf, statusOf } from './status.js';
@@ -327,7 +327,7 @@ export class RawNode {
     if (ents.length === 0) return EMPTY_ENTRIES;
     r.reduceUncommittedSize(ents);
     const last = ents[ents.length - 1]!.index;
-    invariant(this.commitSinceIndex < last, 'committed entries go backwards', { since: this.commitSinceIndex, last });
+    if (this.commitSinceIndex >= last) throw new RaftInvariantViolation('committed entries go backwards', { since: this.commitSinceIndex, last });
     this.commitSinceIndex = last;
     return ents;
   }
@@ -352,7 +352,9 @@ export class RawNode {
       this.prevCommit = rd.hardState.commit;
     }
     const rec = this.records[this.records.length - 1];
-    invariant(rec !== undefined && rec.number === rd.number, `advance called with Ready #${rd.number}, but the latest Ready is #${rec?.number ?? 'none'}`);
+    if (rec === undefined || rec.number !== rd.number) {
+      throw new RaftInvariantViolation(`advance called with Ready #${rd.number}, but the latest Ready is #${rec?.number ?? 'none'}`);
+    }
     if (rec.snapIndex !== 0) this.raft.log.stableSnap(rec.snapIndex);
     if (rec.lastIndex !== 0) this.raft.log.stableTo(rec.lastIndex, rec.lastTerm);
   }

@@ -33,7 +33,8 @@ const NEEDS_TERM = new Set<number>([
 
 function checkEntry(e: Entry, m: Message): void {
   if (typeof e !== 'object' || e === null) bad('entry is not an object', m);
-  if (e.entryType !== 0 && e.entryType !== 1 && e.entryType !== 2) bad(`unknown entry type ${String(e.entryType)}`, m);
+  const et = e.entryType;
+  if (et !== 0 && et !== 1 && et !== 2) bad(`unknown entry type ${String(et)}`, m);
   if (!u64(e.term) || !u64(e.index)) bad('entry term/index must be non-negative integers', m);
   if (!(e.data instanceof Uint8Array)) bad('entry data must be a Uint8Array', m);
   if (e.context !== undefined && !(e.context instanceof Uint8Array)) bad('entry context must be a Uint8Array', m);
@@ -51,24 +52,26 @@ export function validateMessage(m: Message, self: number): void {
   if (m.to !== self) bad(`addressed to ${m.to}, not to ${self}`, m);
   if (m.context !== undefined && !(m.context instanceof Uint8Array)) bad('context must be a Uint8Array', m);
   if (!Array.isArray(m.entries)) bad('entries must be an array', m);
-  for (let i = 0; i < m.entries.length; i++) checkEntry(m.entries[i]!, m);
   const t = m.msgType;
+  const isApp = t === MessageType.MsgApp;
+  let prevTerm = m.logTerm;
+  for (let i = 0; i < m.entries.length; i++) {
+    const e = m.entries[i]!;
+    checkEntry(e, m);
+    if (isApp) {
+      if (e.index !== m.index + 1 + i) bad(`MsgApp entries must follow index ${m.index} contiguously`, m);
+      if (e.term < prevTerm || e.term > m.term) bad('MsgApp entry terms must not decrease and not exceed the message term', m);
+      prevTerm = e.term;
+    }
+  }
   if (NEEDS_TERM.has(t)) {
     if (m.term === 0) bad(`${messageTypeName(t)} must carry a term`, m);
     if (m.from === 0) bad(`${messageTypeName(t)} must carry a sender`, m);
   }
   switch (t) {
-    case MessageType.MsgApp: {
-      let prevTerm = m.logTerm;
-      for (let i = 0; i < m.entries.length; i++) {
-        const e = m.entries[i]!;
-        if (e.index !== m.index + 1 + i) bad(`MsgApp entries must follow index ${m.index} contiguously`, m);
-        if (e.term < prevTerm || e.term > m.term) bad('MsgApp entry terms must not decrease and not exceed the message term', m);
-        prevTerm = e.term;
-      }
+    case MessageType.MsgApp:
       if (m.logTerm > m.term) bad('MsgApp logTerm exceeds the message term', m);
       break;
-    }
     case MessageType.MsgSnap: {
       const s = m.snapshot;
       if (s === undefined || s === null || typeof s !== 'object') bad('MsgSnap without a snapshot', m);

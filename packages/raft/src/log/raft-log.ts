@@ -9,7 +9,7 @@
  *   out to apply, and a leader counts only its persisted entries towards commit.
  * - `applied`: reported applied by the caller.
  */
-import { RaftCodes, RaftError, invariant } from '../errors.js';
+import { RaftCodes, RaftError, RaftInvariantViolation, invariant } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FetchContext, LogStorage, TemporarilyUnavailable } from '../storage.js';
 import { FETCH_APPLY, TEMPORARILY_UNAVAILABLE } from '../storage.js';
@@ -117,7 +117,7 @@ export class RaftLog {
   append(ents: readonly Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     const after = ents[0]!.index - 1;
-    invariant(after >= this.committed, 'append would truncate committed entries', { after, committed: this.committed });
+    if (after < this.committed) throw new RaftInvariantViolation('append would truncate committed entries', { after, committed: this.committed });
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }
@@ -155,7 +155,7 @@ export class RaftLog {
   /** Advances `committed`. Invariant: the entry exists (else our log lost acknowledged data). */
   commitTo(toCommit: number): void {
     if (this.committed >= toCommit) return;
-    invariant(this.lastIndex() >= toCommit, `tocommit ${toCommit} is out of range [lastIndex ${this.lastIndex()}]. Was the raft log corrupted, truncated, or lost?`, {
+    if (this.lastIndex() < toCommit) throw new RaftInvariantViolation(`tocommit ${toCommit} is out of range [lastIndex ${this.lastIndex()}]. Was the raft log corrupted, truncated, or lost?`, {
       toCommit,
       lastIndex: this.lastIndex(),
     });
@@ -174,7 +174,7 @@ export class RaftLog {
   /** Records that entries up to `index` are applied. */
   appliedTo(index: number): void {
     if (index === 0) return;
-    invariant(index >= this.applied && index <= Math.min(this.committed, this.persisted), `applied(${index}) is out of range [prevApplied(${this.applied}), min(committed(${this.committed}), persisted(${this.persisted}))]`);
+    if (!(index >= this.applied && index <= Math.min(this.committed, this.persisted))) throw new RaftInvariantViolation(`applied(${index}) is out of range [prevApplied(${this.applied}), min(committed(${this.committed}), persisted(${this.persisted}))]`);
     this.applied = index;
   }
 
@@ -214,7 +214,7 @@ export class RaftLog {
    */
   slice(lo: number, hi: number, maxBytes: number, ctx: FetchContext): SliceResult {
     if (lo < this.firstIndex()) return COMPACTED;
-    invariant(lo <= hi && hi <= this.lastIndex() + 1, 'slice out of bounds', { lo, hi, lastIndex: this.lastIndex() });
+    if (!(lo <= hi && hi <= this.lastIndex() + 1)) throw new RaftInvariantViolation('slice out of bounds', { lo, hi, lastIndex: this.lastIndex() });
     if (lo === hi) return [];
     const uOffset = this.unstable.offset;
     if (lo >= uOffset) return this.unstable.slice(lo, hi, maxBytes);
@@ -224,7 +224,7 @@ export class RaftLog {
       invariant(ctx.canAsync, 'storage answered "temporarily unavailable" to a synchronous read', { lo, hi: stableHi, kind: ctx.kind });
       return stored;
     }
-    invariant(Array.isArray(stored) && (stored.length > 0 || stableHi === lo), 'storage returned no entries', { lo, hi: stableHi });
+    if (!(Array.isArray(stored) && (stored.length > 0 || stableHi === lo))) throw new RaftInvariantViolation('storage returned no entries', { lo, hi: stableHi });
     // The storage stopped early because of maxBytes: done.
     if (stored.length < stableHi - lo || hi <= uOffset) return stored;
     const rest = this.unstable.slice(uOffset, hi, Infinity);
@@ -247,7 +247,7 @@ export class RaftLog {
     const hi = Math.min(this.committed, this.persisted) + 1;
     if (hi <= lo) return [];
     const ents = this.slice(lo, hi, maxBytes, FETCH_APPLY);
-    invariant(typeof ents !== 'string', 'committed entries are unavailable', { lo, hi, result: ents });
+    if (typeof ents === 'string') throw new RaftInvariantViolation('committed entries are unavailable', { lo, hi, result: ents });
     return ents;
   }
 

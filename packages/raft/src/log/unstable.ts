@@ -10,7 +10,7 @@
  *
  * Invariant: when a snapshot is pending, `offset` = snapshot index + 1 until entries follow it.
  */
-import { invariant } from '../errors.js';
+import { RaftInvariantViolation, invariant } from '../errors.js';
 import type { Entry, Snapshot } from '../types.js';
 import { entryPayloadSize } from '../types.js';
 
@@ -114,7 +114,7 @@ export class Unstable {
    * bytes but never fewer than one entry. A fresh array.
    */
   slice(lo: number, hi: number, maxBytes: number): Entry[] {
-    invariant(lo >= this.offset && lo <= hi && hi <= this.offset + this.length, 'unstable slice out of bounds', {
+    if (!(lo >= this.offset && lo <= hi && hi <= this.offset + this.length)) throw new RaftInvariantViolation('unstable slice out of bounds', {
       lo,
       hi,
       offset: this.offset,

@@ -6,7 +6,7 @@
  * A ring buffer of (index, bytes) pairs in one Float64Array, allocated lazily and grown by
  * doubling up to the capacity, so an idle follower costs no buffer at all.
  */
-import { invariant } from '../errors.js';
+import { RaftInvariantViolation } from '../errors.js';
 
 export class Inflights {
   /** Ring position of the oldest in-flight message. */
@@ -40,7 +40,7 @@ export class Inflights {
 
   /** Records a message whose last entry is `index`. Invariant: indexes increase; not full. */
   add(index: number, bytes: number): void {
-    invariant(!this.full(), 'cannot add into a full inflights window', { index, count: this.count });
+    if (this.full()) throw new RaftInvariantViolation('cannot add into a full inflights window', { index, count: this.count });
     let next = this.start + this.count;
     if (next >= this.capacity) next -= this.capacity;
     if (this.buffer === null || next * 2 >= this.buffer.length) this.grow();
