@@ -59,6 +59,12 @@ export interface Config {
   skipBcastCommit?: boolean;
   /** A leader removed from (or demoted in) the configuration steps down. Default true. */
   stepDownOnRemoval?: boolean;
+  /**
+   * Skip the proposal-time checks of conf changes against the active configuration (one change
+   * at a time, joint state rules). For applications that validate changes themselves; raft
+   * still refuses invalid changes when they are applied. Default false.
+   */
+  disableConfChangeValidation?: boolean;
   /** Source of the randomized election timeout. */
   rng: RaftRng;
   /** Where raft logs; default silent. */
@@ -83,6 +89,7 @@ export interface ResolvedConfig {
   readonly priority: number;
   readonly skipBcastCommit: boolean;
   readonly stepDownOnRemoval: boolean;
+  readonly disableConfChangeValidation: boolean;
   readonly rng: RaftRng;
   readonly logger: Logger;
 }
@@ -148,6 +155,7 @@ export function resolveConfig(c: Config): ResolvedConfig {
     priority,
     skipBcastCommit: flag('skipBcastCommit', c.skipBcastCommit, false),
     stepDownOnRemoval: flag('stepDownOnRemoval', c.stepDownOnRemoval, true),
+    disableConfChangeValidation: flag('disableConfChangeValidation', c.disableConfChangeValidation, false),
     rng: c.rng,
     logger: c.logger ?? noopLogger,
   };

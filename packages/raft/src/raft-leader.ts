@@ -111,6 +111,7 @@ function handlePropose(r: Raft, m: Message): void {
 
 /** Why a proposed conf change must become a no-op, or '' to accept it (thesis §4.1, §4.3). */
 function refuseConfChange(r: Raft, cc: ConfChangeV2, earlierInBatch: boolean): string {
+  if (r.cfg.disableConfChangeValidation) return '';
   if (earlierInBatch || r.hasPendingConf()) return 'possible unapplied conf change';
   const alreadyJoint = r.isJoint();
   const wantsLeave = cc.changes.length === 0;
@@ -159,7 +160,7 @@ function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
     pr.inflights.freeLE(m.index);
   }
   if (r.maybeCommit()) r.onLeaderCommitted();
-  else if (pr.canBumpCommit(r.log.committed)) r.sendAppend(m.from);
+  else if (pr.canBumpCommit(r.log.committed) && (!r.skipBcastCommit || r.hasPendingConf())) r.sendAppend(m.from);
   // The window may have opened for several messages: send what flow control allows.
   while (r.maybeSendAppend(m.from, false));
   if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {

@@ -317,3 +317,87 @@ describe('reads', () => {
     expect(n.readStates).toEqual([]);
   });
 });
+
+describe('configuration knobs', () => {
+  it('maxSizePerMsg cuts MsgApp payloads (at least one entry per message)', () => {
+    const { net, nodes } = cluster(2, { maxSizePerMsg: 250 });
+    const leader = nodes[0]!;
+    leader.rn.campaign();
+    net.stabilize();
+    net.isolate(2);
+    for (let i = 0; i < 6; i++) leader.rn.propose(new Uint8Array(100));
+    leader.rn.propose(new Uint8Array(1000));
+    net.stabilize();
+    net.recover();
+    leader.rn.reportUnreachable(2); // probe again from the match
+    const sizes: number[][] = [];
+    net.msgHook = (m) => {
+      if (m.msgType === MessageType.MsgApp && m.entries.length > 0) sizes.push(m.entries.map((e) => e.data.length));
+      return true;
+    };
+    leader.rn.tick();
+    net.stabilize();
+    expect(sizes).toEqual([[100, 100], [100, 100], [100, 100], [1000]]);
+    expect(nodes[1]!.storage.lastIndex()).toBe(leader.storage.lastIndex());
+  });
+
+  it('maxInflightBytes pauses replication by bytes in flight', () => {
+    const { net, nodes } = cluster(2, { maxInflightBytes: 250 });
+    const leader = nodes[0]!;
+    leader.rn.campaign();
+    net.stabilize();
+    // Everything to 2 is lost (and counted).
+    let sent = 0;
+    net.msgHook = (m) => {
+      if (m.msgType === MessageType.MsgApp && m.entries.length > 0 && m.to === 2) sent++;
+      return m.to !== 2;
+    };
+    for (let i = 0; i < 5; i++) {
+      leader.rn.propose(new Uint8Array(100));
+      net.stabilize();
+    }
+    // 100 + 100 + 100 ≥ 250: the third message fills the window, the rest wait.
+    expect(sent).toBe(3);
+    expect(leader.rn.status().progress.get(2)).toMatchObject({ paused: true, inflight: 3 });
+  });
+
+  it('a voter with a higher priority refuses a lower-priority candidate with the same log', () => {
+    const high = new TestNode(1, [1, 2, 3], { priority: 5 });
+    const low = new TestNode(2, [1, 2, 3], { priority: 1 });
+    low.rn.campaign();
+    const [vote] = low.readMessages().filter((m) => m.to === 1);
+    expect(vote).toMatchObject({ msgType: MessageType.MsgVote, priority: 1 });
+    high.rn.step(vote!);
+    expect(high.readMessages().map((m) => [m.msgType, m.reject])).toEqual([[MessageType.MsgVoteResp, true]]);
+    // The other way round, the vote is granted.
+    high.rn.campaign();
+    const [v2] = high.readMessages().filter((m) => m.to === 2);
+    low.rn.step(v2!);
+    expect(low.readMessages().map((m) => [m.msgType, m.reject])).toEqual([[MessageType.MsgVoteResp, false]]);
+  });
+
+  it('skipBcastCommit leaves the new commit index for the next append or heartbeat', () => {
+    const { net, nodes } = cluster(3, { skipBcastCommit: true });
+    const leader = nodes[0]!;
+    leader.rn.campaign();
+    net.stabilize();
+    let commitOnly = 0;
+    net.msgHook = (m) => {
+      if (m.msgType === MessageType.MsgApp && m.entries.length === 0) commitOnly++;
+      return true;
+    };
+    leader.rn.propose(enc.encode('x'));
+    net.stabilize();
+    expect(commitOnly).toBe(0);
+    expect(nodes[1]!.rn.commitIndex).toBeLessThan(leader.rn.commitIndex);
+    leader.rn.tick();
+    net.stabilize();
+    expect(nodes[1]!.rn.commitIndex).toBe(leader.rn.commitIndex);
+    // Turned off at run time, commits are broadcast again.
+    leader.rn.setSkipBcastCommit(false);
+    leader.rn.propose(enc.encode('y'));
+    net.stabilize();
+    expect(commitOnly).toBeGreaterThan(0);
+    expect(nodes[1]!.rn.commitIndex).toBe(leader.rn.commitIndex);
+  });
+});

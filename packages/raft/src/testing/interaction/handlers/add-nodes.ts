@@ -3,7 +3,7 @@
  *   [checkquorum] [read-only=lease] [max-committed-size-per-ready=B] [max-inflight=K]
  *   [max-inflight-bytes=B] [max-size-per-msg=B] [max-uncommitted-size=B]
  *   [disable-proposal-forwarding] [step-down-on-removal=false] [election=10] [heartbeat=1]
- *   [log-terms=(1,1,2,...)] [term=T]
+ *   [log-terms=(1,1,2,...)] [term=T] [disable-conf-change-validation]
  *
  * Adds N nodes. With index > 0 each starts from a snapshot at (index, term 1) holding the given
  * configuration; otherwise from an empty log and configuration (to be filled by a snapshot).
@@ -37,6 +37,7 @@ export function handleAddNodes(env: InteractionEnv, c: ScriptCase): void {
     readOnlyOption: readOnly === 'lease' ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
     disableProposalForwarding: argBool(c, 'disable-proposal-forwarding'),
     stepDownOnRemoval: argVal(c, 'step-down-on-removal') !== 'false',
+    disableConfChangeValidation: argBool(c, 'disable-conf-change-validation'),
   };
   for (let i = 0; i < n; i++) {
     const storage = index > 0 ? MemoryLogStorage.bootstrap(cs, index, 1) : new MemoryLogStorage();
