@@ -13,6 +13,7 @@ import { asV2, confChangeFromEntry, confChangesToString } from './conf-change.js
 import { RaftCodes, RaftError, proposalDropped } from './errors.js';
 import { debugEnabled } from './logger.js';
 import type { Raft } from './raft.js';
+import { handleReadIndexAck, holdReadIndex, responseToReadIndexReq, sendMsgReadIndexResponse } from './raft-read.js';
 import type { Progress } from './tracker/progress.js';
 import { ProgressState } from './tracker/progress.js';
 import { describeTrackerConfig } from './tracker/tracker.js';
@@ -125,15 +126,15 @@ function handleReadIndex(r: Raft, m: Message): void {
   if (m.entries.length !== 1) throw new RaftError(RaftCodes.INVALID_MESSAGE, `MsgReadIndex must carry one entry, got ${m.entries.length}`);
   if (r.trk.isSingleton()) {
     // Nobody else can be leader: the commit index is current.
-    r.responseToReadIndexReq(m, r.log.committed);
+    responseToReadIndexReq(r, m, r.log.committed);
     return;
   }
   if (!r.committedEntryInCurrentTerm()) {
     // Until then, our commit index may lag the previous leader's.
-    r.holdReadIndex(m);
+    holdReadIndex(r, m);
     return;
   }
-  r.sendMsgReadIndexResponse(m);
+  sendMsgReadIndexResponse(r, m);
 }
 
 function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
@@ -192,7 +193,7 @@ function handleHeartbeatResponse(r: Raft, m: Message, pr: Progress): void {
   pr.msgAppFlowPaused = false;
   if (pr.match < r.log.lastIndex() || pr.state === ProgressState.Probe) r.sendAppend(m.from);
   if (r.cfg.readOnlyOption !== ReadOnlyOption.Safe || m.context === undefined || m.context.length === 0) return;
-  r.handleReadIndexAck(m.from, m.context);
+  handleReadIndexAck(r, m.from, m.context);
 }
 
 function handleSnapStatus(r: Raft, m: Message, pr: Progress): void {

@@ -6,10 +6,11 @@
  *
  * Composition (STYLE.md §1): `log/` holds the log, `tracker/` the membership and per-follower
  * progress, `quorum/` the arithmetic, `confchange/` the membership changes. Role behaviour is a
- * function slot (`stepFn`/`tickFn`) pointing at `stepLeader`, `stepCandidate` or `stepFollower`
- * in raft-leader.ts / raft-follower.ts; this file holds the term rules every role shares
- * (Raft paper §5.1), elections (§5.2, thesis §9.6 PreVote, §6.2 CheckQuorum), and the
- * replication machinery the leader uses (§5.3).
+ * function slot (`stepFn`/`tickFn`) pointing at `stepLeader` (raft-leader.ts), `stepCandidate`
+ * or `stepFollower` (raft-follower.ts). Elections and the term rules of `step` live in
+ * raft-election.ts, ReadIndex in raft-read.ts. This file holds the state, role transitions, and
+ * the replication machinery the leader uses (Raft paper §5.3): sending appends, heartbeats and
+ * snapshots, commit, persistence and apply bookkeeping, and configuration switches.
  */
 import { Changer } from './confchange/changer.js';
 import { restoreConfig } from './confchange/restore.js';
@@ -20,16 +21,15 @@ import { RaftCodes, RaftError, RaftInvariantViolation, invariant } from './error
 import { COMPACTED, RaftLog } from './log/raft-log.js';
 import type { Logger } from './logger.js';
 import { debugEnabled } from './logger.js';
-import { VoteResult } from './quorum/majority.js';
 import { ReadOnly } from './read-only.js';
 import type { FetchContext, LogStorage } from './storage.js';
-import { FETCH_CAMPAIGN, FETCH_OTHER, TEMPORARILY_UNAVAILABLE } from './storage.js';
+import { FETCH_OTHER, TEMPORARILY_UNAVAILABLE } from './storage.js';
 import type { Progress } from './tracker/progress.js';
 import { ProgressState } from './tracker/progress.js';
 import type { ProgressMap } from './tracker/progress-map.js';
 import type { TrackerConfig } from './tracker/tracker.js';
 import { ProgressTracker, describeTrackerConfig, isJoint } from './tracker/tracker.js';
-import type { ConfState, Entry, HardState, Message, ReadState, Snapshot } from './types.js';
+import type { ConfState, Entry, HardState, Message, ReadState } from './types.js';
 import {
   EMPTY_ENTRIES,
   EntryType,
@@ -43,30 +43,11 @@ import {
   newEntry,
   newMessage,
   payloadsSize,
-  voteRespMsgType,
 } from './types.js';
 import { stepLeader } from './raft-leader.js';
+import { CampaignType, handleVoteRequest, hup, stepHigherTerm, stepLowerTerm } from './raft-election.js';
+import { releasePendingReadIndexMessages } from './raft-read.js';
 import { stepCandidate, stepFollower } from './raft-follower.js';
-
-/** Why an election starts. */
-export const CampaignType = {
-  /** A pre-election (PreVote): asks whether we could win, without bumping terms. */
-  PreElection: 0,
-  /** A normal election. */
-  Election: 1,
-  /** An election ordered by the leader (MsgTimeoutNow): bypasses leases and PreVote. */
-  Transfer: 2,
-} as const;
-export type CampaignType = (typeof CampaignType)[keyof typeof CampaignType];
-
-/** The context bytes that mark a vote request of a leadership transfer ("CampaignTransfer"). */
-export const CAMPAIGN_TRANSFER_CTX = new Uint8Array([67, 97, 109, 112, 97, 105, 103, 110, 84, 114, 97, 110, 115, 102, 101, 114]);
-
-function isCampaignTransfer(ctx: Uint8Array | undefined): boolean {
-  if (ctx === undefined || ctx.length !== CAMPAIGN_TRANSFER_CTX.length) return false;
-  for (let i = 0; i < ctx.length; i++) if (ctx[i] !== CAMPAIGN_TRANSFER_CTX[i]) return false;
-  return true;
-}
 
 export type StepFn = (r: Raft, m: Message) => void;
 export type TickFn = (r: Raft) => void;
@@ -96,10 +77,10 @@ export class Raft {
   uncommittedSize = 0;
   /** Entries at or below this index were in the log before this leader's term (not counted). */
   private uncommittedTailIndex = 0;
-  /** Pending safe-mode ReadIndex requests (leader only); created on first use. */
-  private readOnly: ReadOnly | null = null;
+  /** Pending safe-mode ReadIndex requests (leader only; see raft-read.ts); created on first use. */
+  readOnly: ReadOnly | null = null;
   /** ReadIndex requests received before this leader committed an entry of its term. */
-  private pendingReadIndexMessages: Message[] | null = null;
+  pendingReadIndexMessages: Message[] | null = null;
   /** Results of ReadIndex requests, handed out in the next Ready. */
   readStates: ReadState[] | null = null;
   /** Outgoing messages, handed out in the next Ready. */
@@ -321,7 +302,7 @@ export class Raft {
 
   /** After the leader's commit index advanced: release held reads and tell the followers. */
   onLeaderCommitted(): void {
-    this.releasePendingReadIndexMessages();
+    releasePendingReadIndexMessages(this);
     if (!this.skipBcastCommit || this.hasPendingConf()) this.bcastAppend();
   }
 
@@ -496,84 +477,9 @@ export class Raft {
   // ---------------------------------------------------------------------------------------------
   // Elections.
 
-  /** Starts an election if this node may (MsgHup). */
-  hup(t: CampaignType): void {
-    if (this.state === StateRole.Leader) {
-      if (debugEnabled(this.logger)) this.logger.debug({}, `${this.id} ignoring MsgHup because already leader`);
-      return;
-    }
-    if (!this.promotable()) {
-      this.logger.warn({}, `${this.id} is unpromotable and can not campaign`);
-      return;
-    }
-    if (this.hasUnappliedConfChanges()) {
-      this.logger.warn({ term: this.term }, `${this.id} cannot campaign at term ${this.term} since there are still pending configuration changes to apply`);
-      return;
-    }
-    this.logger.info({ term: this.term }, `${this.id} is starting a new election at term ${this.term}`);
-    this.campaign(t);
-  }
 
-  /**
-   * A committed but unapplied conf change may remove or demote us; campaigning before applying
-   * it could elect a leader the new configuration does not allow.
-   */
-  private hasUnappliedConfChanges(): boolean {
-    const log = this.log;
-    if (log.applied >= log.committed) return false;
-    let lo = Math.max(log.applied + 1, log.firstIndex());
-    const hi = log.committed + 1;
-    while (lo < hi) {
-      const ents = log.slice(lo, hi, 1024 * 1024, FETCH_CAMPAIGN);
-      if (typeof ents === 'string') return false; // compacted: covered by a snapshot's config
-      for (const e of ents) if (e.entryType !== EntryType.EntryNormal) return true;
-      lo += ents.length;
-    }
-    return false;
-  }
 
-  campaign(t: CampaignType): void {
-    let voteMsg: MessageType;
-    let term: number;
-    if (t === CampaignType.PreElection) {
-      this.becomePreCandidate();
-      voteMsg = MessageType.MsgPreVote;
-      // Pre-votes are asked for the next term without incrementing ours.
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteMsg = MessageType.MsgVote;
-      term = this.term;
-    }
-    // Vote for ourselves first: a single-voter group wins right here.
-    if (this.poll(this.id, voteRespMsgType(voteMsg), true) === VoteResult.Won) {
-      if (t === CampaignType.PreElection) this.campaign(CampaignType.Election);
-      else this.becomeLeader();
-      return;
-    }
-    const li = this.log.lastIndex();
-    const lt = this.log.lastTerm();
-    const voters = this.trk.voterIds();
-    for (const id of voters) {
-      if (id === this.id) continue;
-      this.logger.info({ to: id, term: this.term }, `${this.id} [logterm: ${lt}, index: ${li}] sent ${messageTypeName(voteMsg)} request to ${id} at term ${this.term}`);
-      const m = newMessage(voteMsg, id, this.id, term);
-      m.index = li;
-      m.logTerm = lt;
-      m.commit = this.log.committed;
-      m.priority = this.priority;
-      if (t === CampaignType.Transfer) m.context = CAMPAIGN_TRANSFER_CTX;
-      this.send(m);
-    }
-  }
 
-  /** Records a vote and returns the election outcome so far. */
-  poll(id: number, t: MessageType, granted: boolean): VoteResult {
-    if (granted) this.logger.info({ from: id, term: this.term }, `${this.id} received ${messageTypeName(t)} from ${id} at term ${this.term}`);
-    else this.logger.info({ from: id, term: this.term }, `${this.id} received ${messageTypeName(t)} rejection from ${id} at term ${this.term}`);
-    this.trk.recordVote(id, granted);
-    return this.trk.tallyVotes().result;
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Step: the term rules every role shares (Raft paper §5.1), then the role's step function.
@@ -583,116 +489,26 @@ export class Raft {
     if (m.term === 0) {
       // A local message.
     } else if (m.term > this.term) {
-      if (this.stepHigherTerm(m)) return;
+      if (stepHigherTerm(this, m)) return;
     } else if (m.term < this.term) {
-      this.stepLowerTerm(m);
+      stepLowerTerm(this, m);
       return;
     }
     switch (m.msgType) {
       case MessageType.MsgHup:
-        this.hup(this.cfg.preVote ? CampaignType.PreElection : CampaignType.Election);
+        hup(this, this.cfg.preVote ? CampaignType.PreElection : CampaignType.Election);
         return;
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:
-        this.handleVoteRequest(m);
+        handleVoteRequest(this, m);
         return;
       default:
         this.stepFn(this, m);
     }
   }
 
-  /** Returns true when the message must be dropped. */
-  private stepHigherTerm(m: Message): boolean {
-    const t = m.msgType;
-    if (t === MessageType.MsgVote || t === MessageType.MsgPreVote) {
-      const force = isCampaignTransfer(m.context);
-      const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
-      if (!force && inLease) {
-        // Leader stickiness (thesis §4.2.3): a node that heard from a leader within the minimum
-        // election timeout neither updates its term nor grants its vote.
-        this.logger.info(
-          { from: m.from, term: this.term },
-          `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] ignored ${messageTypeName(t)} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${this.cfg.electionTick - this.electionElapsed})`,
-        );
-        return true;
-      }
-    }
-    if (t === MessageType.MsgPreVote) {
-      // Never change our term in response to a PreVote.
-      return false;
-    }
-    if (t === MessageType.MsgPreVoteResp && !m.reject) {
-      // Pre-votes are granted for a term in our future; the term is bumped when we win.
-      return false;
-    }
-    this.logger.info(
-      { from: m.from, term: this.term, msgTerm: m.term },
-      `${this.id} [term: ${this.term}] received a ${messageTypeName(t)} message with higher term from ${m.from} [term: ${m.term}]`,
-    );
-    if (t === MessageType.MsgApp || t === MessageType.MsgHeartbeat || t === MessageType.MsgSnap) this.becomeFollower(m.term, m.from);
-    else this.becomeFollower(m.term, NONE);
-    return false;
-  }
 
-  private stepLowerTerm(m: Message): void {
-    const t = m.msgType;
-    if ((this.cfg.checkQuorum || this.cfg.preVote) && (t === MessageType.MsgHeartbeat || t === MessageType.MsgApp)) {
-      // A leader of an older term. Either the message was delayed, or we advanced our term
-      // while partitioned and now cannot win (CheckQuorum/PreVote stop our votes from raising
-      // terms elsewhere). Answering at our term makes that leader step down and frees us.
-      this.send(newMessage(MessageType.MsgAppResp, m.from, this.id, 0));
-    } else if (t === MessageType.MsgPreVote) {
-      // A pre-candidate with a lower term may have a better log than a higher-term node that
-      // lost its election; refusing explicitly (at our term) keeps the cluster from deadlocking.
-      this.logger.info(
-        { from: m.from, term: this.term },
-        `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] rejected ${messageTypeName(t)} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-      );
-      const resp = newMessage(MessageType.MsgPreVoteResp, m.from, this.id, this.term);
-      resp.reject = true;
-      this.send(resp);
-    } else {
-      this.logger.info(
-        { from: m.from, term: this.term, msgTerm: m.term },
-        `${this.id} [term: ${this.term}] ignored a ${messageTypeName(t)} message with lower term from ${m.from} [term: ${m.term}]`,
-      );
-    }
-  }
 
-  /** Raft paper §5.2 and §5.4.1: one vote per term, only for an up-to-date candidate. */
-  private handleVoteRequest(m: Message): void {
-    const canVote =
-      // a repeat of a vote we cast,
-      this.vote === m.from ||
-      // or we have not voted and know no leader in this term,
-      (this.vote === NONE && this.lead === NONE) ||
-      // or a pre-vote for a future term.
-      (m.msgType === MessageType.MsgPreVote && m.term > this.term);
-    const li = this.log.lastIndex();
-    const lt = this.log.lastTerm();
-    // Learners vote too: a learner may have been promoted without knowing it yet.
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm) && (m.index > li || this.priority <= m.priority)) {
-      this.logger.info(
-        { from: m.from, term: this.term },
-        `${this.id} [logterm: ${lt}, index: ${li}, vote: ${this.vote}] cast ${messageTypeName(m.msgType)} for ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-      );
-      // Answer with the message's term: a pre-candidate ignores answers below its future term.
-      this.send(newMessage(voteRespMsgType(m.msgType), m.from, this.id, m.term));
-      if (m.msgType === MessageType.MsgVote) {
-        // Only real votes count.
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.logger.info(
-        { from: m.from, term: this.term },
-        `${this.id} [logterm: ${lt}, index: ${li}, vote: ${this.vote}] rejected ${messageTypeName(m.msgType)} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-      );
-      const resp = newMessage(voteRespMsgType(m.msgType), m.from, this.id, this.term);
-      resp.reject = true;
-      this.send(resp);
-    }
-  }
 
   tick(): void {
     this.tickFn(this);
@@ -701,107 +517,9 @@ export class Raft {
   // ---------------------------------------------------------------------------------------------
   // Follower-side handlers shared by followers and candidates.
 
-  handleAppendEntries(m: Message): void {
-    const resp = newMessage(MessageType.MsgAppResp, m.from, this.id, 0);
-    if (m.index < this.log.committed) {
-      // Everything up to our commit index matches already; tell the leader where we are.
-      resp.index = this.log.committed;
-      this.send(resp);
-      return;
-    }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNew >= 0) {
-      resp.index = lastNew;
-      this.send(resp);
-      return;
-    }
-    // Our log does not contain (m.index, m.logTerm). Hint the leader at the largest (index,
-    // term) that may match: the last entry at or before m.index with a term ≤ m.logTerm. This
-    // skips our whole uncommitted tail of higher terms at once (fast backtracking).
-    const hintIndex = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    if (debugEnabled(this.logger)) {
-      this.logger.debug(
-        { from: m.from, index: m.index },
-        `${this.id} [logterm: ${this.log.term(m.index)}, index: ${m.index}] rejected MsgApp [logterm: ${m.logTerm}, index: ${m.index}] from ${m.from}`,
-      );
-    }
-    resp.index = m.index;
-    resp.reject = true;
-    resp.rejectHint = hintIndex;
-    resp.logTerm = this.log.term(hintIndex);
-    this.send(resp);
-  }
 
-  handleHeartbeat(m: Message): void {
-    if (m.commit > this.log.lastIndex()) {
-      // The leader only sends commit ≤ what it knows we have. A larger one means our log lost
-      // acknowledged entries (or the message is bogus): refuse it loudly, do not crash.
-      this.logger.error({ from: m.from, commit: m.commit, lastIndex: this.log.lastIndex() }, `${this.id} refused heartbeat commit ${m.commit} beyond its last index ${this.log.lastIndex()}; was the raft log lost?`);
-      throw new RaftError(RaftCodes.INVALID_MESSAGE, `heartbeat commit ${m.commit} is beyond the last index ${this.log.lastIndex()}`, {
-        details: { from: m.from, commit: m.commit, lastIndex: this.log.lastIndex() },
-      });
-    }
-    this.log.commitTo(m.commit);
-    const resp = newMessage(MessageType.MsgHeartbeatResp, m.from, this.id, 0);
-    resp.context = m.context;
-    this.send(resp);
-  }
 
-  handleSnapshot(m: Message): void {
-    const s = m.snapshot!;
-    const { index, term } = s.metadata;
-    const resp = newMessage(MessageType.MsgAppResp, m.from, this.id, 0);
-    if (this.restore(s)) {
-      resp.index = this.log.lastIndex();
-    } else {
-      this.logger.info({ index, term }, `${this.id} [commit: ${this.log.committed}] ignored snapshot [index: ${index}, term: ${term}]`);
-      resp.index = this.log.committed;
-    }
-    this.send(resp);
-  }
 
-  /** Installs a snapshot from the leader; false when it is not needed. */
-  private restore(s: Snapshot): boolean {
-    const { index, term, confState: cs } = s.metadata;
-    if (index <= this.log.committed) return false;
-    if (this.state !== StateRole.Follower) {
-      // Defense in depth: a snapshot only comes from a leader, which made us a follower.
-      this.logger.warn({}, `${this.id} attempted to restore snapshot as ${this.state === StateRole.Leader ? 'leader' : 'candidate'}; should never happen`);
-      this.becomeFollower(this.term + 1, NONE);
-      return false;
-    }
-    // Defense in depth: a snapshot that does not include us would leave us without Progress.
-    if (!cs.voters.includes(this.id) && !cs.learners.includes(this.id) && !cs.votersOutgoing.includes(this.id)) {
-      this.logger.warn({}, `${this.id} attempted to restore snapshot but it is not in the ConfState; should never happen`);
-      return false;
-    }
-    if (this.log.matchTerm(index, term)) {
-      // We have the entry already: just move commit forward.
-      this.logger.info(
-        { index, term },
-        `${this.id} [commit: ${this.log.committed}, lastindex: ${this.log.lastIndex()}, lastterm: ${this.log.lastTerm()}] fast-forwarded commit to snapshot [index: ${index}, term: ${term}]`,
-      );
-      this.log.commitTo(index);
-      return false;
-    }
-    // Validate the configuration before touching the log.
-    const fresh = new ProgressTracker(this.trk.maxInflight, this.trk.maxInflightBytes);
-    let restored;
-    try {
-      restored = restoreConfig(fresh, index, cs);
-    } catch (e) {
-      this.logger.error({ err: e }, `${this.id} refused snapshot [index: ${index}, term: ${term}] with an invalid configuration`);
-      return false;
-    }
-    this.log.restore(s);
-    this.trk = fresh;
-    this.switchToConfig(restored.config, restored.progress);
-    this.logger.info(
-      { index, term },
-      `${this.id} [commit: ${this.log.committed}, lastindex: ${this.log.lastIndex()}, lastterm: ${this.log.lastTerm()}] restored snapshot [index: ${index}, term: ${term}]`,
-    );
-    return true;
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Configuration.
@@ -851,7 +569,7 @@ export class Raft {
     if (this.state !== StateRole.Leader || cs.voters.length === 0) return cs;
     if (this.maybeCommit()) {
       // The new quorum commits more: tell everyone in the new configuration.
-      this.releasePendingReadIndexMessages();
+      releasePendingReadIndexMessages(this);
       this.bcastAppend();
     } else {
       // Probe new members right away rather than at the next heartbeat.
@@ -878,59 +596,15 @@ export class Raft {
     this.leadTransferee = NONE;
   }
 
-  /** Answers a read request at `readIndex`: locally as a ReadState, or to the follower that asked. */
-  responseToReadIndexReq(req: Message, readIndex: number): void {
-    if (req.from === NONE || req.from === this.id) {
-      this.addReadState(readIndex, req.entries[0]!.data);
-      return;
-    }
-    const m = newMessage(MessageType.MsgReadIndexResp, req.from, this.id, 0);
-    m.index = readIndex;
-    m.entries = req.entries;
-    this.send(m);
-  }
 
   addReadState(index: number, requestCtx: Uint8Array): void {
     if (this.readStates === null) this.readStates = [];
     this.readStates.push({ index, requestCtx });
   }
 
-  /** Handles a ReadIndex request on a leader that committed an entry of its term. */
-  sendMsgReadIndexResponse(m: Message): void {
-    if (this.cfg.readOnlyOption === ReadOnlyOption.Safe) {
-      // Confirm leadership with a heartbeat round carrying the request context (thesis §6.4).
-      if (this.readOnly === null) this.readOnly = new ReadOnly();
-      const ctx = m.entries[0]!.data;
-      this.readOnly.addRequest(this.log.committed, m, this.id);
-      this.bcastHeartbeatWithCtx(ctx);
-    } else {
-      // Lease-based (thesis §6.4.1): CheckQuorum keeps the leader from serving past its lease.
-      this.responseToReadIndexReq(m, this.log.committed);
-    }
-  }
 
-  /** Holds a ReadIndex request until this leader commits an entry of its term. */
-  holdReadIndex(m: Message): void {
-    if (this.pendingReadIndexMessages === null) this.pendingReadIndexMessages = [];
-    this.pendingReadIndexMessages.push(m);
-  }
 
-  private releasePendingReadIndexMessages(): void {
-    const msgs = this.pendingReadIndexMessages;
-    if (msgs === null || msgs.length === 0) return;
-    if (!this.committedEntryInCurrentTerm()) return;
-    this.pendingReadIndexMessages = null;
-    for (const m of msgs) this.sendMsgReadIndexResponse(m);
-  }
 
-  /** A heartbeat ack carrying a read context: answer the reads a quorum confirmed. */
-  handleReadIndexAck(from: number, ctx: Uint8Array): void {
-    const ro = this.readOnly;
-    if (ro === null) return;
-    const acks = ro.recvAck(from, ctx);
-    if (acks === undefined || this.trk.voteResultOf(acks) !== VoteResult.Won) return;
-    for (const rs of ro.advance(ctx)) this.responseToReadIndexReq(rs.req, rs.index);
-  }
 
   /** Number of safe-mode reads waiting for a heartbeat quorum (for status and tests). */
   pendingReadCount(): number {
