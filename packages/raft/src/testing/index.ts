@@ -14,3 +14,5 @@ export { runScript } from './interaction/run-script.js';
 export type { ScriptResult } from './interaction/run-script.js';
 export { parseScript, rewriteScript, ScriptError } from './datadriven.js';
 export type { ScriptCase, ScriptArg } from './datadriven.js';
+export { ClusterSim, runSchedule } from './sim/cluster-sim.js';
+export type { SimOptions, SimResult } from './sim/cluster-sim.js';
