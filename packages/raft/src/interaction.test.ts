@@ -10,14 +10,9 @@
 import { describe, expect, it } from 'vitest';
 import { runScript } from './testing/interaction/run-script.js';
 
-// Vite's glob import (typed here: the package does not depend on vite's client types).
-declare global {
-  interface ImportMeta {
-    glob(pattern: string, options: { query: string; import: string; eager: true }): Record<string, unknown>;
-  }
-}
-
-const scripts = import.meta.glob('../testdata/*.txt', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const scripts = import.meta
+  // @ts-expect-error -- vite's import.meta.glob (the scripts as raw strings); its types come from vite/client, which this package does not depend on
+  .glob('../testdata/*.txt', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
 describe('interaction scripts', () => {
   it('there are scripts', () => {
