@@ -1,0 +1,325 @@
+/**
+ * Raft commands: what a normal entry's `data` carries (`mrkv.raftcmd.RaftCmdRequest` in
+ * proto/mrkv/raftcmd.proto), in a domain shape with a direct codec. Data commands of one region
+ * proposed in the same poll round travel together in one command (one entry), so a batch of
+ * client writes costs one log entry and one apply.
+ */
+import { PEER_ROLES, type Peer, type RegionEpoch } from '@mrkv/proto';
+import { PbReader, PbWriter, Wire, malformed } from './pb.js';
+
+export type DataRequest =
+  | { readonly t: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly t: 'delete'; readonly key: Uint8Array }
+  | { readonly t: 'deleteRange'; readonly start: Uint8Array; readonly end: Uint8Array }
+  | {
+      readonly t: 'cas';
+      readonly key: Uint8Array;
+      readonly value: Uint8Array;
+      readonly previousValue: Uint8Array;
+      readonly previousNotExist: boolean;
+      readonly delete: boolean;
+    };
+
+export type ChangeType = 'AddNode' | 'RemoveNode' | 'AddLearnerNode';
+const CHANGE_TYPES: readonly ChangeType[] = ['AddNode', 'RemoveNode', 'AddLearnerNode'];
+
+export interface PeerChange {
+  readonly changeType: ChangeType;
+  readonly peer: Peer;
+}
+
+export interface SplitSpec {
+  readonly splitKey: Uint8Array;
+  readonly newRegionId: number;
+  /** One per peer of the parent, in the parent's peer order. */
+  readonly newPeerIds: readonly number[];
+}
+
+export type AdminCmd =
+  | { readonly t: 'changePeerV2'; readonly changes: readonly PeerChange[] }
+  | { readonly t: 'compactLog'; readonly compactIndex: number; readonly compactTerm: number }
+  | { readonly t: 'batchSplit'; readonly splits: readonly SplitSpec[]; readonly rightDerive: boolean };
+
+export interface CmdHeader {
+  readonly regionId: number;
+  /** The proposing peer. */
+  readonly peer: Peer;
+  /** The region epoch when proposed; checked again at apply time. */
+  readonly epoch: RegionEpoch;
+  readonly term: number;
+}
+
+/** A decoded RaftCmdRequest: data requests, or one admin command. */
+export interface RaftCmd {
+  readonly header: CmdHeader;
+  readonly requests: readonly DataRequest[];
+  readonly admin?: AdminCmd | undefined;
+}
+
+const CMD_PUT = 3;
+const CMD_DELETE = 4;
+const CMD_DELETE_RANGE = 7;
+const CMD_CAS = 100;
+const ADMIN_COMPACT_LOG = 3;
+const ADMIN_BATCH_SPLIT = 10;
+const ADMIN_CHANGE_PEER_V2 = 11;
+const EMPTY = new Uint8Array(0);
+
+function writePeer(w: PbWriter, p: Peer): void {
+  w.u64(1, p.id);
+  w.u64(2, p.storeId);
+  w.u64(3, PEER_ROLES.indexOf(p.role));
+}
+
+function writeRequest(w: PbWriter, r: DataRequest): void {
+  switch (r.t) {
+    case 'put':
+      w.u64(1, CMD_PUT);
+      w.message(4, (x) => {
+        x.bytes(2, r.key);
+        x.bytes(3, r.value);
+      });
+      return;
+    case 'delete':
+      w.u64(1, CMD_DELETE);
+      w.message(5, (x) => x.bytes(2, r.key));
+      return;
+    case 'deleteRange':
+      w.u64(1, CMD_DELETE_RANGE);
+      w.message(8, (x) => {
+        x.bytes(2, r.start);
+        x.bytes(3, r.end);
+      });
+      return;
+    case 'cas':
+      w.u64(1, CMD_CAS);
+      w.message(100, (x) => {
+        x.bytes(2, r.key);
+        x.bytes(3, r.value);
+        x.bytes(4, r.previousValue);
+        x.bool(5, r.previousNotExist);
+        x.bool(6, r.delete);
+      });
+      return;
+  }
+}
+
+function writeAdmin(w: PbWriter, a: AdminCmd): void {
+  switch (a.t) {
+    case 'compactLog':
+      w.u64(1, ADMIN_COMPACT_LOG);
+      w.message(4, (x) => {
+        x.u64(1, a.compactIndex);
+        x.u64(2, a.compactTerm);
+      });
+      return;
+    case 'batchSplit':
+      w.u64(1, ADMIN_BATCH_SPLIT);
+      w.message(10, (x) => {
+        for (const s of a.splits) {
+          x.message(1, (y) => {
+            y.bytes(1, s.splitKey);
+            y.u64(2, s.newRegionId);
+            y.packed(3, s.newPeerIds);
+          });
+        }
+        x.bool(2, a.rightDerive);
+      });
+      return;
+    case 'changePeerV2':
+      w.u64(1, ADMIN_CHANGE_PEER_V2);
+      w.message(11, (x) => {
+        for (const c of a.changes) {
+          x.message(1, (y) => {
+            y.u64(1, CHANGE_TYPES.indexOf(c.changeType));
+            y.message(2, (z) => writePeer(z, c.peer));
+          });
+        }
+      });
+      return;
+  }
+}
+
+/** Encodes a command as `mrkv.raftcmd.RaftCmdRequest` bytes. */
+export function encodeRaftCmd(cmd: RaftCmd): Uint8Array {
+  let size = 64;
+  for (const r of cmd.requests) size += 16 + ('key' in r ? r.key.length : 0) + ('value' in r ? r.value.length : 0) + (r.t === 'deleteRange' ? r.start.length + r.end.length : 0);
+  const w = new PbWriter(size);
+  w.message(1, (h) => {
+    h.u64(1, cmd.header.regionId);
+    h.message(2, (p) => writePeer(p, cmd.header.peer));
+    h.message(5, (e) => {
+      e.u64(1, cmd.header.epoch.confVer);
+      e.u64(2, cmd.header.epoch.version);
+    });
+    h.u64(6, cmd.header.term);
+  });
+  for (const r of cmd.requests) w.message(2, (x) => writeRequest(x, r));
+  if (cmd.admin !== undefined) w.message(3, (x) => writeAdmin(x, cmd.admin!));
+  return w.finish();
+}
+
+function readPeer(r: PbReader): Peer {
+  let id = 0;
+  let storeId = 0;
+  let role = 0;
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (f === 1 && wt === Wire.VARINT) id = r.varint();
+    else if (f === 2 && wt === Wire.VARINT) storeId = r.varint();
+    else if (f === 3 && wt === Wire.VARINT) role = r.varint();
+    else r.skip(wt);
+  }
+  return { id, storeId, role: PEER_ROLES[role] ?? 'Voter' };
+}
+
+function readHeader(r: PbReader): CmdHeader {
+  let regionId = 0;
+  let peer: Peer = { id: 0, storeId: 0, role: 'Voter' };
+  const epoch = { confVer: 0, version: 0 };
+  let term = 0;
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (f === 1 && wt === Wire.VARINT) regionId = r.varint();
+    else if (f === 2 && wt === Wire.LEN) peer = readPeer(r.sub());
+    else if (f === 5 && wt === Wire.LEN) {
+      const e = r.sub();
+      while (!e.done()) {
+        const [g, et] = e.tag();
+        if (g === 1 && et === Wire.VARINT) epoch.confVer = e.varint();
+        else if (g === 2 && et === Wire.VARINT) epoch.version = e.varint();
+        else e.skip(et);
+      }
+    } else if (f === 6 && wt === Wire.VARINT) term = r.varint();
+    else r.skip(wt);
+  }
+  return { regionId, peer, epoch, term };
+}
+
+/** Reads the fields of a sub-message into a field → value map (bytes and varints only). */
+function readFields(r: PbReader): Map<number, Uint8Array | number> {
+  const out = new Map<number, Uint8Array | number>();
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (wt === Wire.VARINT) out.set(f, r.varint());
+    else if (wt === Wire.LEN) out.set(f, r.bytes());
+    else r.skip(wt);
+  }
+  return out;
+}
+
+const b = (m: Map<number, Uint8Array | number>, f: number): Uint8Array => {
+  const v = m.get(f);
+  return v instanceof Uint8Array ? v : EMPTY;
+};
+const n = (m: Map<number, Uint8Array | number>, f: number): number => {
+  const v = m.get(f);
+  return typeof v === 'number' ? v : 0;
+};
+
+function readRequest(r: PbReader): DataRequest {
+  let cmdType = 0;
+  let body: Map<number, Uint8Array | number> | undefined;
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (f === 1 && wt === Wire.VARINT) cmdType = r.varint();
+    else if (wt === Wire.LEN && (f === 4 || f === 5 || f === 8 || f === 100)) body = readFields(r.sub());
+    else r.skip(wt);
+  }
+  const m = body ?? new Map();
+  switch (cmdType) {
+    case CMD_PUT:
+      return { t: 'put', key: b(m, 2), value: b(m, 3) };
+    case CMD_DELETE:
+      return { t: 'delete', key: b(m, 2) };
+    case CMD_DELETE_RANGE:
+      return { t: 'deleteRange', start: b(m, 2), end: b(m, 3) };
+    case CMD_CAS:
+      return { t: 'cas', key: b(m, 2), value: b(m, 3), previousValue: b(m, 4), previousNotExist: n(m, 5) !== 0, delete: n(m, 6) !== 0 };
+    default:
+      throw malformed(`raft command type ${cmdType}`);
+  }
+}
+
+function readAdmin(r: PbReader): AdminCmd {
+  let cmdType = 0;
+  let compact: AdminCmd | undefined;
+  const splits: SplitSpec[] = [];
+  let rightDerive = false;
+  const changes: PeerChange[] = [];
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (f === 1 && wt === Wire.VARINT) cmdType = r.varint();
+    else if (f === 4 && wt === Wire.LEN) {
+      const m = readFields(r.sub());
+      compact = { t: 'compactLog', compactIndex: n(m, 1), compactTerm: n(m, 2) };
+    } else if (f === 10 && wt === Wire.LEN) {
+      const s = r.sub();
+      while (!s.done()) {
+        const [g, st] = s.tag();
+        if (g === 1 && st === Wire.LEN) {
+          const x = s.sub();
+          let splitKey: Uint8Array = EMPTY;
+          let newRegionId = 0;
+          const newPeerIds: number[] = [];
+          while (!x.done()) {
+            const [h, xt] = x.tag();
+            if (h === 1 && xt === Wire.LEN) splitKey = x.bytes();
+            else if (h === 2 && xt === Wire.VARINT) newRegionId = x.varint();
+            else if (h === 3) x.repeatedU64(xt, newPeerIds);
+            else x.skip(xt);
+          }
+          splits.push({ splitKey, newRegionId, newPeerIds });
+        } else if (g === 2 && st === Wire.VARINT) rightDerive = s.varint() !== 0;
+        else s.skip(st);
+      }
+    } else if (f === 11 && wt === Wire.LEN) {
+      const s = r.sub();
+      while (!s.done()) {
+        const [g, st] = s.tag();
+        if (g === 1 && st === Wire.LEN) {
+          const x = s.sub();
+          let ct = 0;
+          let peer: Peer = { id: 0, storeId: 0, role: 'Voter' };
+          while (!x.done()) {
+            const [h, xt] = x.tag();
+            if (h === 1 && xt === Wire.VARINT) ct = x.varint();
+            else if (h === 2 && xt === Wire.LEN) peer = readPeer(x.sub());
+            else x.skip(xt);
+          }
+          const changeType = CHANGE_TYPES[ct];
+          if (changeType === undefined) throw malformed('ChangePeerRequest.change_type');
+          changes.push({ changeType, peer });
+        } else s.skip(st);
+      }
+    } else r.skip(wt);
+  }
+  switch (cmdType) {
+    case ADMIN_COMPACT_LOG:
+      if (compact === undefined) throw malformed('CompactLog without its request');
+      return compact;
+    case ADMIN_BATCH_SPLIT:
+      return { t: 'batchSplit', splits, rightDerive };
+    case ADMIN_CHANGE_PEER_V2:
+      return { t: 'changePeerV2', changes };
+    default:
+      throw malformed(`admin command type ${cmdType}`);
+  }
+}
+
+/** Decodes `mrkv.raftcmd.RaftCmdRequest` bytes. Throws `KV:Common:InvalidArgument` when malformed. */
+export function decodeRaftCmd(bytes: Uint8Array): RaftCmd {
+  const r = new PbReader(bytes);
+  let header: CmdHeader | undefined;
+  const requests: DataRequest[] = [];
+  let admin: AdminCmd | undefined;
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (f === 1 && wt === Wire.LEN) header = readHeader(r.sub());
+    else if (f === 2 && wt === Wire.LEN) requests.push(readRequest(r.sub()));
+    else if (f === 3 && wt === Wire.LEN) admin = readAdmin(r.sub());
+    else r.skip(wt);
+  }
+  if (header === undefined) throw malformed('RaftCmdRequest without a header');
+  return { header, requests, admin };
+}
