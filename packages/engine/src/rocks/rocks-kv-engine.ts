@@ -132,10 +132,10 @@ export class RocksKvEngine implements KvEngine {
     return v;
   }
 
-  multiGet(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+  async multiGet(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
     const ks = checkKeys(keys);
     this.alive();
-    if (ks.length === 0) return Promise.resolve([]);
+    if (ks.length === 0) return [];
     return this.track(this.db.getMany(ks), 'multiGet');
   }
 

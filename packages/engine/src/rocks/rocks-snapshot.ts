@@ -49,12 +49,12 @@ export class RocksSnapshot implements KvSnapshot {
     return p !== undefined && Buffer.compare(p.key, k) === 0 ? p.value : undefined;
   }
 
-  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     const k = checkKeyArg(key);
     return this.serial(() => this.getOne(k));
   }
 
-  multiGet(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+  async multiGet(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
     const ks = checkKeys(keys);
     return this.serial(async () => {
       const out: Array<Uint8Array | undefined> = [];
@@ -90,7 +90,7 @@ export class RocksSnapshot implements KvSnapshot {
     }
   }
 
-  scan(options: ScanOptions): Promise<KvPair[]> {
+  async scan(options: ScanOptions): Promise<KvPair[]> {
     const s = checkScan(options);
     return this.serial(async () => {
       const out: KvPair[] = [];

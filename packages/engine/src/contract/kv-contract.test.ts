@@ -1,0 +1,5 @@
+import { kvEngineContract } from './kv-contract.js';
+import { memoryKvFixture, rocksKvFixture } from './fixture.js';
+
+kvEngineContract('memory', memoryKvFixture);
+kvEngineContract('rocksdb', rocksKvFixture);
