@@ -14,9 +14,9 @@ export function openMemoryKvEngine(disk: MemoryDisk = new MemoryDisk()): MemoryK
  * Opens a memory raft-log engine on `disk` (a fresh one by default), recovering its logs exactly
  * as the RocksDB engine does: reopening after `disk.crash()` is how the simulator restarts a store.
  */
-export function openMemoryRaftLogEngine(
+export async function openMemoryRaftLogEngine(
   disk: MemoryDisk = new MemoryDisk(),
   options: { verify?: VerifyMode; logger?: Logger } = {},
 ): Promise<KvRaftLogEngine> {
-  return KvRaftLogEngine.open(MemoryKvEngine.open(disk, { kind: 'raft' }), options);
+  return await KvRaftLogEngine.open(MemoryKvEngine.open(disk, { kind: 'raft' }), options);
 }
