@@ -1,0 +1,204 @@
+/**
+ * Sending one request to one region (client-go `internal/locate/region_request.go`): pick the
+ * peer (the leader, or a voter for replica reads), resolve its store, fill `kvrpcpb.Context`,
+ * send, and react to a region error the way client-go's `onRegionError` does (reference §1.4):
+ *
+ * | error | reaction |
+ * | --- | --- |
+ * | NotLeader with a known peer as hint | switch the cached leader, retry at once (back off if the hint is the peer that refused) |
+ * | NotLeader without hint | rotate to the next peer, back off (regionScheduling) |
+ * | EpochNotMatch | replace the cache from `current_regions` and re-split the request; back off (regionMiss) if the answer is older than the cache |
+ * | RegionNotFound, KeyNotInRegion, IsWitness, MismatchPeerId, unknown | invalidate, back off (regionMiss), re-locate |
+ * | StoreNotMatch | forget the store's address, invalidate, re-locate |
+ * | ServerIsBusy | back off (serverBusy, at least the store's `backoff_ms`), retry |
+ * | StaleCommand | back off (staleCmd), retry |
+ * | RegionNotInitialized, ReadIndexNotReady, ProposalInMergingMode, MaxTimestampNotSynced, recovery/flashback/disk full, DataIsNotReady | back off (regionScheduling), retry |
+ * | RaftEntryTooLarge, UndeterminedResult | not retried: `REGION_ERROR` to the caller |
+ * | send failure (stream broken, gRPC error) | forget the store's address, rotate the peer, invalidate, back off (tikvRpc), re-locate |
+ *
+ * "Re-locate" returns `undefined` to the caller, which looks the keys up again (they may now
+ * span several regions) and sends anew; everything else loops here on the same region entry.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { noopLogger, type Logger } from '@mrkv/common';
+import { peerToWire, epochToWire, regionErrorFromWire, type errorpb, type kvrpcpb, type Peer, type RegionError } from '@mrkv/proto';
+import type { CallScope } from './call-scope.js';
+import { ClientError, ClientErrorCodes } from './errors.js';
+import { isServiceError } from './grpc-unary.js';
+import type { CachedRegion, RegionCache } from './region-cache.js';
+import type { StoreConnection } from './store-connection.js';
+
+/** Gives the connection to a store address (the client's connection pool). */
+export type ConnectionFor = (address: string) => StoreConnection;
+
+/** One attempt's transport: given the chosen connection and context, sends and returns the response. */
+export type Transmit<R extends { regionError: errorpb.Error__Output | null }> = (conn: StoreConnection, ctx: kvrpcpb.Context) => Promise<R>;
+
+export interface SendOptions {
+  readonly replicaRead: boolean;
+}
+
+export class RegionRequestSender {
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly cache: RegionCache,
+    private readonly connectionFor: ConnectionFor,
+    private readonly clusterId: () => string,
+    logger: Logger = noopLogger,
+  ) {
+    this.logger = logger.child({ component: 'region-request' });
+  }
+
+  /**
+   * Sends to `entry`'s region until it answers without a region error (the response), or the
+   * region changed shape and the caller must re-locate (`undefined`). Throws a ClientError when
+   * the call ends or the error is final.
+   */
+  async send<R extends { regionError: errorpb.Error__Output | null }>(
+    entry: CachedRegion,
+    transmit: Transmit<R>,
+    scope: CallScope,
+    opts: SendOptions,
+  ): Promise<R | undefined> {
+    for (;;) {
+      scope.check();
+      if (entry.invalid) return undefined;
+      const peer = this.cache.pickPeer(entry, opts.replicaRead);
+      if (peer === undefined) {
+        this.cache.invalidate(entry, 'region has no peers');
+        await scope.backoff('regionMiss', new ClientError(ClientErrorCodes.REGION_UNAVAILABLE, `region ${entry.region.id} has no peers`));
+        return undefined;
+      }
+      let address: string;
+      try {
+        address = await this.cache.storeAddress(peer.storeId, scope);
+      } catch (e) {
+        if (!(e instanceof ClientError) || e.code !== ClientErrorCodes.STORE_UNAVAILABLE) throw e;
+        this.cache.invalidate(entry, 'store unresolvable');
+        await scope.backoff('regionMiss', e);
+        return undefined;
+      }
+      let res: R;
+      try {
+        res = await transmit(this.connectionFor(address), this.context(entry, peer, scope, opts.replicaRead));
+      } catch (e) {
+        if (scope.signal.aborted) throw scope.failure();
+        if (!isSendFailure(e)) throw finalFailure(e);
+        this.onSendFailure(entry, peer, e);
+        await scope.backoff('tikvRpc', e);
+        return undefined;
+      }
+      if (res.regionError === null) return res;
+      const next = await this.onRegionError(entry, peer, res.regionError, scope);
+      if (next === 'relocate') return undefined;
+    }
+  }
+
+  private context(entry: CachedRegion, peer: Peer, scope: CallScope, replicaRead: boolean): kvrpcpb.Context {
+    return {
+      regionId: entry.region.id,
+      regionEpoch: epochToWire(entry.region.regionEpoch),
+      peer: peerToWire(peer),
+      replicaRead,
+      maxExecutionDurationMs: Math.max(1, Math.ceil(scope.remainingMs())),
+      clusterId: this.clusterId() || '0',
+    };
+  }
+
+  private onSendFailure(entry: CachedRegion, peer: Peer, err: unknown): void {
+    this.logger.warn({ err, regionId: entry.region.id, storeId: peer.storeId }, 'send to store failed');
+    this.cache.invalidateStore(peer.storeId);
+    // The store may be down: try another peer next time, and ask PD who leads now.
+    entry.cursor++;
+    const peers = entry.region.peers;
+    entry.leader = peers.length > 0 ? peers[entry.cursor % peers.length] : undefined;
+    this.cache.invalidate(entry, 'send failed');
+  }
+
+  private async onRegionError(entry: CachedRegion, peer: Peer, wire: errorpb.Error__Output, scope: CallScope): Promise<'retry' | 'relocate'> {
+    let err: RegionError;
+    try {
+      err = regionErrorFromWire(wire);
+    } catch (e) {
+      // A payload mrkv cannot represent: treat it as an unknown region error.
+      this.cache.invalidate(entry, 'undecodable region error');
+      await scope.backoff('regionMiss', e);
+      return 'relocate';
+    }
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug({ regionId: entry.region.id, storeId: peer.storeId, code: err.code }, 'region error');
+    switch (err.variant) {
+      case 'notLeader': {
+        const { leader } = (err as RegionError<'notLeader'>).payload;
+        const reaction = this.cache.onNotLeader(entry, peer.storeId, leader);
+        if (reaction === 'retry') return 'retry';
+        await scope.backoff('regionScheduling', err);
+        return entry.invalid ? 'relocate' : 'retry';
+      }
+      case 'epochNotMatch': {
+        const { currentRegions } = (err as RegionError<'epochNotMatch'>).payload;
+        if (this.cache.onEpochNotMatch(entry, peer.storeId, currentRegions) === 'backoff') await scope.backoff('regionMiss', err);
+        return 'relocate';
+      }
+      case 'storeNotMatch':
+        this.cache.invalidateStore(peer.storeId);
+        this.cache.invalidate(entry, err.variant);
+        await scope.backoff('regionMiss', err);
+        return 'relocate';
+      case 'regionNotFound':
+      case 'keyNotInRegion':
+      case 'isWitness':
+      case 'mismatchPeerId':
+      case 'bucketVersionNotMatch':
+      case 'unknown':
+        this.cache.invalidate(entry, err.variant);
+        await scope.backoff('regionMiss', err);
+        return 'relocate';
+      case 'serverIsBusy':
+        await scope.backoff('serverBusy', err, (err as RegionError<'serverIsBusy'>).payload.backoffMs);
+        return 'retry';
+      case 'staleCommand':
+        await scope.backoff('staleCmd', err);
+        return 'retry';
+      case 'regionNotInitialized':
+      case 'readIndexNotReady':
+      case 'proposalInMergingMode':
+      case 'maxTimestampNotSynced':
+      case 'recoveryInProgress':
+      case 'flashbackInProgress':
+      case 'flashbackNotPrepared':
+      case 'diskFull':
+      case 'dataIsNotReady':
+        await scope.backoff('regionScheduling', err);
+        return 'retry';
+      case 'raftEntryTooLarge':
+      case 'undeterminedResult':
+        throw new ClientError(ClientErrorCodes.REGION_ERROR, err.message, { cause: err, details: { regionError: err.code, regionId: entry.region.id } });
+    }
+  }
+}
+
+/** gRPC statuses that say the store or the path to it failed, not the request. */
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.CANCELLED,
+  grpc.status.UNKNOWN,
+  grpc.status.INTERNAL,
+  grpc.status.ABORTED,
+]);
+
+/** Failures of the transport itself (retried elsewhere), as opposed to final answers. */
+function isSendFailure(e: unknown): boolean {
+  if (e instanceof ClientError) return e.code === ClientErrorCodes.STORE_UNAVAILABLE;
+  return isServiceError(e) && RETRYABLE_STATUS.has(e.code);
+}
+
+/** A final gRPC refusal (bad request, too large, wrong cluster) as a typed error. */
+function finalFailure(e: unknown): unknown {
+  if (!isServiceError(e)) return e;
+  return new ClientError(ClientErrorCodes.REQUEST_FAILED, `the store refused the request: ${e.details || e.message}`, {
+    cause: e,
+    details: { grpcCode: e.code },
+  });
+}
