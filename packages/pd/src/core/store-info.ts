@@ -1,0 +1,68 @@
+/**
+ * What PD knows about one store: its registration (metapb.Store), its last heartbeat's
+ * statistics, and when that heartbeat arrived (PD `StoreInfo`, pkg/core/store.go).
+ *
+ * The state a scheduler sees ({@link StoreStatus}) combines the persisted `metapb.StoreState`
+ * (Up, Offline, Tombstone) with heartbeat silence (PD `IsDisconnected`, `IsUnhealthy`,
+ * `DownTime`):
+ * - `Tombstone`: removed for good; PutStore and heartbeats are refused.
+ * - `Offline`: being drained (`store delete`); its replicas move elsewhere; when it holds no
+ *   region it becomes Tombstone.
+ * - `Down`: silent longer than `max-store-down-time`; its replicas are rebuilt elsewhere.
+ * - `Disconnected`: silent longer than `store-disconnect-time`; nothing new goes there.
+ * - `Up`: heartbeating.
+ */
+import type { Store } from '@mrkv/proto';
+import type { ScheduleConfig } from '../config.js';
+
+/** The state PD derives for a store. */
+export type StoreStatus = 'Up' | 'Disconnected' | 'Down' | 'Offline' | 'Tombstone';
+
+/** The statistics of a store heartbeat (pdpb.StoreStats, the fields PD uses). */
+export interface StoreStats {
+  readonly capacity: number;
+  readonly available: number;
+  readonly usedSize: number;
+  readonly regionCount: number;
+  readonly sendingSnapCount: number;
+  readonly receivingSnapCount: number;
+  readonly applyingSnapCount: number;
+  readonly isBusy: boolean;
+  readonly bytesWritten: number;
+  readonly keysWritten: number;
+  readonly bytesRead: number;
+  readonly keysRead: number;
+  /** Unix seconds the store started. */
+  readonly startTime: number;
+}
+
+export interface StoreInfo {
+  readonly meta: Store;
+  /** The last heartbeat's statistics, if one arrived since PD started. */
+  readonly stats: StoreStats | undefined;
+  /**
+   * Monotonic ms of the last heartbeat. A store loaded from storage (PD restarted) or just
+   * registered counts from that moment, so it is not Down merely because PD restarted.
+   */
+  readonly lastHeartbeatMs: number;
+}
+
+/** The derived state of `s` at monotonic time `nowMs`. */
+export function storeStatus(s: StoreInfo, nowMs: number, config: ScheduleConfig): StoreStatus {
+  if (s.meta.state === 'Tombstone') return 'Tombstone';
+  if (s.meta.state === 'Offline') return 'Offline';
+  const silent = nowMs - s.lastHeartbeatMs;
+  if (silent > config.maxStoreDownMs) return 'Down';
+  if (silent > config.storeDisconnectMs) return 'Disconnected';
+  return 'Up';
+}
+
+/** True if new replicas or leaders may go to a store in `status`. */
+export function acceptsNewPeers(status: StoreStatus): boolean {
+  return status === 'Up';
+}
+
+/** True if replicas on a store in `status` must be rebuilt elsewhere. */
+export function needsReplacement(status: StoreStatus): boolean {
+  return status === 'Down' || status === 'Offline' || status === 'Tombstone';
+}

@@ -1,0 +1,99 @@
+/**
+ * What checkers and schedulers see: the cluster, the operator controller and a snapshot of store
+ * states and loads taken once per round (PD's `SchedulerCluster` view), plus the filters every
+ * one of them uses to pick stores.
+ */
+import type { Cluster, StoreLoad } from '../cluster/cluster.js';
+import type { ScheduleConfig } from '../config.js';
+import type { RegionInfo } from '../core/region-info.js';
+import { acceptsNewPeers, storeStatus, type StoreStatus } from '../core/store-info.js';
+import type { BuildContext } from './builder.js';
+import type { OperatorKind } from './operator.js';
+import type { OperatorController } from './operator-controller.js';
+
+export class ScheduleContext {
+  /** Store states at the start of the round. */
+  readonly status = new Map<number, StoreStatus>();
+  /** Store loads at the start of the round; operators built in the round update them. */
+  readonly loads: Map<number, StoreLoad>;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly operators: OperatorController,
+  ) {
+    const now = cluster.clock.nowMs();
+    for (const s of cluster.allStores()) this.status.set(s.meta.id, storeStatus(s, now, cluster.config));
+    this.loads = cluster.storeLoads();
+  }
+
+  get config(): ScheduleConfig {
+    return this.cluster.config;
+  }
+
+  /** True if new peers and leaders may go to `storeId`. */
+  usable(storeId: number): boolean {
+    const s = this.status.get(storeId);
+    return s !== undefined && acceptsNewPeers(s);
+  }
+
+  /** Up stores, by id. */
+  upStores(): number[] {
+    return [...this.status].filter(([, s]) => acceptsNewPeers(s)).map(([id]) => id).sort((a, b) => a - b);
+  }
+
+  /** The builder context for an operator of `kind` made by `source`. */
+  build(kind: OperatorKind, source: string): BuildContext {
+    return { kind, source, storeUsable: (id) => this.usable(id) };
+  }
+
+  /** True if another operator of `kind` fits under its limit. */
+  underLimit(kind: OperatorKind): boolean {
+    const c = this.config;
+    const limit =
+      kind === 'leader' ? c.leaderScheduleLimit
+      : kind === 'region' ? c.regionScheduleLimit
+      : kind === 'replica' ? c.replicaScheduleLimit
+      : kind === 'merge' ? c.mergeScheduleLimit
+      : kind === 'hot' ? c.hotRegionScheduleLimit
+      : Number.POSITIVE_INFINITY;
+    return this.operators.count(kind) < limit;
+  }
+
+  /** The Up store with the fewest regions that holds no peer of `region` (ties: lowest id). */
+  pickTargetStore(region: RegionInfo, exclude: ReadonlySet<number> = new Set()): number | undefined {
+    let best: number | undefined;
+    let bestCount = Number.POSITIVE_INFINITY;
+    for (const id of this.upStores()) {
+      if (exclude.has(id) || region.meta.peers.some((p) => p.storeId === id)) continue;
+      const n = this.loads.get(id)?.regionCount ?? 0;
+      if (n < bestCount) {
+        best = id;
+        bestCount = n;
+      }
+    }
+    return best;
+  }
+
+  /** Records that a peer moves from `from` to `to` (either may be undefined) in this round's loads. */
+  notePeerMove(from: number | undefined, to: number | undefined): void {
+    if (from !== undefined) this.load(from).regionCount--;
+    if (to !== undefined) this.load(to).regionCount++;
+  }
+
+  /** Records a leader move in this round's loads. */
+  noteLeaderMove(from: number, to: number): void {
+    this.load(from).leaderCount--;
+    this.load(to).leaderCount++;
+  }
+
+  private load(id: number): StoreLoad {
+    let l = this.loads.get(id);
+    if (l === undefined) this.loads.set(id, (l = { regionCount: 0, leaderCount: 0, regionSizeMib: 0, pendingPeerCount: 0 }));
+    return l;
+  }
+}
+
+/** True if the region is fully healthy: leader known, no pending or down peers. */
+export function isHealthy(r: RegionInfo): boolean {
+  return r.leader !== undefined && r.pendingPeers.length === 0 && r.downPeers.length === 0;
+}
