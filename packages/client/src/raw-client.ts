@@ -8,6 +8,7 @@
  * store's code in `details.requestCode`; everything else that can go wrong is retried under the
  * scope or reported with the codes of errors.ts.
  */
+import { setMaxListeners } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { isMrkvError, noopLogger, SeededRng, systemClock, type Clock, type Logger, type Rng } from '@mrkv/common';
 import type { kvrpcpb } from '@mrkv/proto';
@@ -113,6 +114,8 @@ class GrpcRawClient implements RawClientInternals {
       maxBatchKeys: positive(opts.maxBatchKeys, 1024, 'maxBatchKeys'),
       maxBatchBytes: positive(opts.maxBatchBytes, 4 * 1024 * 1024, 'maxBatchBytes'),
     });
+    // Every call in flight listens for the close.
+    setMaxListeners(0, this.closing.signal);
     this.env = {
       clock: opts.clock ?? systemClock,
       rng: opts.rng ?? new SeededRng(Date.now() >>> 0),
