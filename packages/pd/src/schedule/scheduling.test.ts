@@ -1,0 +1,214 @@
+/**
+ * Checkers and schedulers on constructed cluster states, run to convergence against a toy
+ * command executor (sim-store.ts): PD's coordinator ticks, every region heartbeats, the command
+ * PD answers is applied, and so on until nothing is left to do.
+ */
+import { describe, expect, it } from 'vitest';
+import { clusterEnv, type Env } from '../__tests__/cluster-env.js';
+import { info, peer, region } from '../__tests__/fixtures.js';
+import { applyCommand, type SimRegion } from '../__tests__/sim-store.js';
+import { PlacementDriver } from '../pd.js';
+import type { Peer } from '@mrkv/proto';
+import { MERGE_CHECKER } from './checkers/merge-checker.js';
+import { REPLICA_CHECKER } from './checkers/replica-checker.js';
+import { BALANCE_LEADER } from './schedulers/balance-leader.js';
+import { BALANCE_REGION } from './schedulers/balance-region.js';
+import { HOT_REGION } from './schedulers/hot-region.js';
+
+const ALL = [REPLICA_CHECKER, MERGE_CHECKER, BALANCE_LEADER, BALANCE_REGION, HOT_REGION];
+
+/** Regions 1..n over the key space, version 2, peers on `stores` (leader on leaderOf(i)). */
+function layout(n: number, stores: number[], leaderOf: (i: number) => number = () => stores[0]!): SimRegion[] {
+  const out: SimRegion[] = [];
+  for (let i = 1; i <= n; i++) {
+    const start = i === 1 ? '' : `k${String(i).padStart(3, '0')}`;
+    const end = i === n ? '' : `k${String(i + 1).padStart(3, '0')}`;
+    const peers: Peer[] = stores.map((s) => peer(i * 100 + s, s));
+    const meta = region(i, start, end, peers, 2, 1);
+    out.push({ meta, leader: peers.find((p) => p.storeId === leaderOf(i))! });
+  }
+  return out;
+}
+
+async function only(env: Env, names: string[]): Promise<void> {
+  for (const n of ALL) await env.pd.coordinator.setEnabled(n, names.includes(n));
+}
+
+async function report(env: Env, sims: SimRegion[], alive: number[], extra: (s: SimRegion) => object = () => ({})): Promise<boolean> {
+  let busy = false;
+  for (const s of sims) {
+    if (!alive.includes(s.leader.storeId) || s.meta.peers.length === 0) continue;
+    const { command } = await env.pd.regionHeartbeat({ ...info(s.meta), leader: s.leader, term: 1, ...extra(s) });
+    if (command !== undefined) {
+      applyCommand(s, command);
+      busy = true;
+    }
+  }
+  return busy;
+}
+
+/** Heartbeat/tick/apply rounds until no operator runs and nothing was sent for two rounds. */
+async function settle(env: Env, sims: SimRegion[], alive: number[], rounds = 80, extra?: (s: SimRegion) => object): Promise<number> {
+  let quiet = 0;
+  for (let i = 0; i < rounds; i++) {
+    env.beatStores(alive);
+    await report(env, sims, alive, extra);
+    await env.pd.coordinator.tick();
+    const busy = await report(env, sims, alive, extra);
+    env.clock.advance(1000);
+    quiet = !busy && env.pd.operators.list().length === 0 ? quiet + 1 : 0;
+    if (quiet >= 2) return i;
+  }
+  throw new Error(`did not settle in ${rounds} rounds; running: ${env.pd.operators.list().map((o) => o.toString()).join('; ')}`);
+}
+
+const storesOf = (s: SimRegion) => s.meta.peers.map((p) => p.storeId).sort((a, b) => a - b);
+const leaderCounts = (sims: SimRegion[], stores: number[]) => stores.map((id) => sims.filter((s) => s.leader.storeId === id).length);
+
+describe('replica checker', () => {
+  it('rebuilds the replicas of a store down longer than max-store-down-time on the others', async () => {
+    const env = await clusterEnv(4, { maxStoreDownMs: 30_000, storeDisconnectMs: 5_000 });
+    await only(env, [REPLICA_CHECKER]);
+    const sims = layout(6, [1, 2, 3]);
+    await settle(env, sims, [1, 2, 3, 4]);
+    expect(sims.map(storesOf)).toEqual(Array(6).fill([1, 2, 3]));
+    // store 3 dies; nothing happens while it is only disconnected
+    for (let i = 0; i < 10; i++) {
+      env.beatStores([1, 2, 4]);
+      await env.pd.coordinator.tick();
+      expect(await report(env, sims, [1, 2, 4])).toBe(false);
+      env.clock.advance(2000);
+    }
+    expect(env.pd.cluster.storeStatus(3)).toBe('Disconnected');
+    env.clock.advance(15_000);
+    expect(env.pd.cluster.storeStatus(3)).toBe('Down');
+    expect(env.pd.checkRegions('down-peer')).toHaveLength(6);
+    await settle(env, sims, [1, 2, 4]);
+    expect(sims.map(storesOf)).toEqual(Array(6).fill([1, 2, 4]));
+    expect(sims.every((s) => s.meta.peers.every((p) => p.role === 'Voter'))).toBe(true);
+    expect(env.pd.health().missPeerRegions).toBe(0);
+  });
+
+  it('drains an Offline store, then buries it as Tombstone', async () => {
+    const env = await clusterEnv(4);
+    await only(env, [REPLICA_CHECKER]);
+    const sims = layout(4, [1, 2, 3], () => 3);
+    await report(env, sims, [1, 2, 3, 4]);
+    await env.pd.cluster.deleteStore(3);
+    await settle(env, sims, [1, 2, 3, 4]);
+    expect(sims.map(storesOf)).toEqual(Array(4).fill([1, 2, 4]));
+    expect(sims.every((s) => s.leader.storeId !== 3)).toBe(true);
+    expect(env.pd.cluster.storeStatus(3)).toBe('Tombstone');
+  });
+
+  it('adds missing replicas, removes extra ones and promotes stray learners', async () => {
+    const env = await clusterEnv(4);
+    await only(env, [REPLICA_CHECKER]);
+    const one = layout(1, [1])[0]!;
+    await settle(env, [one], [1, 2, 3, 4]);
+    expect(one.meta.peers.filter((p) => p.role === 'Voter')).toHaveLength(3);
+
+    const env2 = await clusterEnv(4);
+    await only(env2, [REPLICA_CHECKER]);
+    const four = layout(1, [1, 2, 3, 4])[0]!;
+    await settle(env2, [four], [1, 2, 3, 4]);
+    expect(four.meta.peers).toHaveLength(3);
+    expect(four.meta.peers.some((p) => p.storeId === four.leader.storeId)).toBe(true);
+
+    const env3 = await clusterEnv(3);
+    await only(env3, [REPLICA_CHECKER]);
+    const withLearner = layout(1, [1, 2])[0]!;
+    withLearner.meta.peers.push(peer(199, 3, 'Learner'));
+    await report(env3, [withLearner], [1, 2, 3]);
+    const ops = await env3.pd.coordinator.patrol();
+    expect(ops.map((o) => o.desc)).toEqual(['promote learner of region 1 on store 3']);
+  });
+});
+
+describe('balance-leader', () => {
+  it('spreads leaders until the gap is within the tolerance', async () => {
+    const env = await clusterEnv(3);
+    await only(env, [BALANCE_LEADER]);
+    const sims = layout(9, [1, 2, 3]);
+    expect(leaderCounts(sims, [1, 2, 3])).toEqual([9, 0, 0]);
+    await settle(env, sims, [1, 2, 3]);
+    const counts = leaderCounts(sims, [1, 2, 3]);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+  });
+
+  it('does nothing when disabled, and skips stores that are not Up', async () => {
+    const env = await clusterEnv(3, { storeDisconnectMs: 1000 });
+    await only(env, []);
+    const sims = layout(6, [1, 2, 3]);
+    await settle(env, sims, [1, 2, 3]);
+    expect(leaderCounts(sims, [1, 2, 3])).toEqual([6, 0, 0]);
+    await only(env, [BALANCE_LEADER]);
+    env.clock.advance(2000);
+    await settle(env, sims, [1, 2]); // store 3 silent: Disconnected
+    expect(leaderCounts(sims, [1, 2, 3])).toEqual([3, 3, 0]);
+  });
+});
+
+describe('balance-region', () => {
+  it('moves replicas onto an empty store until region counts are within the tolerance', async () => {
+    const env = await clusterEnv(4);
+    await only(env, [BALANCE_REGION]);
+    const sims = layout(8, [1, 2, 3]);
+    await settle(env, sims, [1, 2, 3, 4]);
+    const counts = [1, 2, 3, 4].map((id) => sims.filter((s) => s.meta.peers.some((p) => p.storeId === id)).length);
+    expect(counts.reduce((a, b) => a + b)).toBe(24);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(2);
+    expect(sims.every((s) => s.meta.peers.length === 3 && s.meta.peers.every((p) => p.role === 'Voter'))).toBe(true);
+  });
+});
+
+describe('hot-region', () => {
+  it('moves the leader of a write-hot region off the hottest store', async () => {
+    const env = await clusterEnv(3, { hotRegionMinWriteRate: 1000, hotRegionCacheHitsThreshold: 2 });
+    await only(env, [HOT_REGION]);
+    const sims = layout(4, [1, 2, 3]);
+    const hot = new Set([1, 2]);
+    const flow = (s: SimRegion) => ({ flow: { bytesWritten: hot.has(s.meta.id) ? 100_000 : 0, bytesRead: 0, keysWritten: 0, keysRead: 0, intervalSeconds: 10 } });
+    await settle(env, sims, [1, 2, 3], 20, flow);
+    const hotLeaders = sims.filter((s) => hot.has(s.meta.id)).map((s) => s.leader.storeId);
+    expect(new Set(hotLeaders).size).toBe(2); // the two hot regions no longer share a leader store
+    expect(sims.filter((s) => !hot.has(s.meta.id)).every((s) => s.leader.storeId === 1)).toBe(true);
+  });
+});
+
+describe('merge checker', () => {
+  it('pairs a small region with its neighbour, and waits out split-merge-interval', async () => {
+    const env = await clusterEnv(3, { splitMergeIntervalMs: 60_000 });
+    await only(env, [MERGE_CHECKER]);
+    const sims = layout(3, [1, 2, 3]);
+    await report(env, sims, [1, 2, 3]);
+    expect(await env.pd.coordinator.patrol()).toHaveLength(0); // PD just started
+    env.clock.advance(60_001);
+    env.beatStores();
+    const ops = await env.pd.coordinator.patrol();
+    expect(ops).toHaveLength(1);
+    expect(ops[0]!.desc).toBe('merge region 1 into region 2');
+    expect(env.pd.operators.get(2)?.steps[0]).toMatchObject({ type: 'mergeRegion', passive: true });
+    // the leader of region 1 gets merge{target: region 2}
+    const { command } = await env.pd.regionHeartbeat({ ...info(sims[0]!.meta), leader: sims[0]!.leader, term: 1 });
+    expect(command?.command).toMatchObject({ kind: 'merge', target: { id: 2 } });
+    // region 2 grows over region 1: both operators finish
+    const merged = region(2, '', 'k003', sims[1]!.meta.peers, 3, 1);
+    await env.pd.regionHeartbeat({ ...info(merged), leader: sims[1]!.leader, term: 1 });
+    expect(env.pd.operators.list()).toHaveLength(0);
+    expect(env.pd.operators.history().map((o) => o.status)).toEqual(['success', 'success']);
+    expect(env.pd.cluster.getRegionById(1)).toBeUndefined();
+  });
+});
+
+describe('scheduler registry', () => {
+  it('switches checkers and schedulers at run time and keeps the choice across restart', async () => {
+    const env = await clusterEnv(1);
+    expect(env.pd.coordinator.list().every((e) => e.enabled)).toBe(true);
+    await env.pd.coordinator.setEnabled(BALANCE_REGION, false);
+    await expect(env.pd.coordinator.setEnabled('nope', true)).rejects.toMatchObject({ code: 'PD:schedule:ErrSchedulerNotFound' });
+    const again = await PlacementDriver.open({ engine: env.engine, clock: env.clock });
+    expect(again.coordinator.list().find((e) => e.name === BALANCE_REGION)?.enabled).toBe(false);
+    expect(again.coordinator.list().find((e) => e.name === BALANCE_LEADER)?.enabled).toBe(true);
+  });
+});
