@@ -15,7 +15,7 @@
  * they say so. Interior code: keys and regions are already validated.
  */
 import { compareBytes, noopLogger, type Logger } from '@mrkv/common';
-import { findPeerOnStore, isEpochStale, regionContainsKey, type Peer, type Region, type Store } from '@mrkv/proto';
+import { compareEpoch, findPeerOnStore, isEpochStale, regionContainsKey, type Peer, type Region, type Store } from '@mrkv/proto';
 import type { CallScope } from './call-scope.js';
 import { ClientError, ClientErrorCodes } from './errors.js';
 import type { PdClient, RegionInfo } from './pd-client.js';
@@ -139,10 +139,15 @@ export class RegionCache {
     let j = i;
     while (j < this.sorted.length && this.overlaps(this.sorted[j]!.region, r)) j++;
     for (const old of this.sorted.splice(i, j - i, entry)) {
+      // Requests holding a replaced entry see it invalid and re-locate.
+      old.invalid = true;
       if (this.byId.get(old.region.id) === old) this.byId.delete(old.region.id);
     }
     const prev = this.byId.get(r.id);
-    if (prev !== undefined && prev !== entry) this.remove(prev);
+    if (prev !== undefined && prev !== entry) {
+      prev.invalid = true;
+      this.remove(prev);
+    }
     this.byId.set(r.id, entry);
     return entry;
   }
@@ -194,6 +199,12 @@ export class RegionCache {
   onEpochNotMatch(entry: CachedRegion, triedStoreId: number, current: readonly Region[]): Reaction {
     if (current.length === 0) {
       this.invalidate(entry, 'EpochNotMatch without current regions');
+      return 'backoff';
+    }
+    // An answer that repeats the epoch the request carried teaches nothing: do not spin on it.
+    const same = current.find((r) => r.id === entry.region.id);
+    if (same !== undefined && compareEpoch(same.regionEpoch, entry.region.regionEpoch) === 'equal') {
+      this.invalidate(entry, 'EpochNotMatch with the epoch sent');
       return 'backoff';
     }
     for (const r of current) {
