@@ -28,8 +28,11 @@ function collect(ns: protobuf.NamespaceBase, out: { types: protobuf.Type[]; enum
   return out;
 }
 
-const loaded = collect(root, { types: [], enums: [], services: [] });
 const nameOf = (o: protobuf.ReflectionObject) => o.fullName.slice(1);
+/** mrkv's PD admin API (mrkv-ctl ↔ mrkv-pd) is no part of the kvproto contract; services/pd tests it. */
+const notPinned = (o: protobuf.ReflectionObject) => !nameOf(o).startsWith('mrkv.pdadmin.');
+const all = collect(root, { types: [], enums: [], services: [] });
+const loaded = { types: all.types.filter(notPinned), enums: all.enums.filter(notPinned), services: all.services.filter(notPinned) };
 
 const PACKAGES = ['tikvpb', 'kvrpcpb', 'metapb', 'errorpb', 'pdpb', 'eraftpb', 'raft_serverpb', 'disk_usage', 'mrkv.raftcmd'];
 

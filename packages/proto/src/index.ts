@@ -18,10 +18,13 @@ export {
   pdService,
   createTikvClient,
   createPdClient,
+  pdAdminService,
+  createPdAdminClient,
 } from './load.js';
 export type { MrkvGrpcObject, ClientOptions } from './load.js';
 export type { TikvClient, TikvHandlers, TikvDefinition } from './generated/tikvpb/Tikv.js';
 export type { PDClient, PDHandlers, PDDefinition } from './generated/pdpb/PD.js';
+export type { PdAdminClient, PdAdminHandlers, PdAdminDefinition } from './generated/mrkv/pdadmin/PdAdmin.js';
 
 // Direct codecs.
 export {
@@ -139,3 +142,4 @@ export type * as eraftpb from './generated/ns/eraftpb.js';
 export type * as raft_serverpb from './generated/ns/raft_serverpb.js';
 export type * as disk_usage from './generated/ns/disk_usage.js';
 export type * as raftcmd from './generated/ns/mrkv.raftcmd.js';
+export type * as pdadmin from './generated/ns/mrkv.pdadmin.js';

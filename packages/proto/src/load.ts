@@ -21,6 +21,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as TikvpbGrpcType } from './generated/tikvpb.js';
 import type { ProtoGrpcType as PdpbGrpcType } from './generated/pdpb.js';
 import type { ProtoGrpcType as RaftcmdGrpcType } from './generated/raftcmd.js';
+import type { ProtoGrpcType as PdadminGrpcType } from './generated/pdadmin.js';
+import type { PdAdminClient, PdAdminDefinition } from './generated/mrkv/pdadmin/PdAdmin.js';
 import type { TikvClient, TikvDefinition } from './generated/tikvpb/Tikv.js';
 import type { PDClient, PDDefinition } from './generated/pdpb/PD.js';
 
@@ -37,7 +39,7 @@ export const LOADER_OPTIONS = {
  * Every package of the contract as typed by the generated code: `kvrpcpb.RawGetRequest`,
  * `tikvpb.Tikv` (a client constructor with `.service`), `pdpb.PD`, `mrkv.raftcmd.RaftCmdRequest`, ...
  */
-export type MrkvGrpcObject = TikvpbGrpcType & PdpbGrpcType & RaftcmdGrpcType;
+export type MrkvGrpcObject = TikvpbGrpcType & PdpbGrpcType & RaftcmdGrpcType & PdadminGrpcType;
 
 let cachedDir: string | undefined;
 let cachedFiles: readonly string[] | undefined;
@@ -107,5 +109,16 @@ export function createTikvClient(address: string, options: ClientOptions = {}): 
 /** A `pdpb.PD` client for `host:port`. Close it with `client.close()`. */
 export function createPdClient(address: string, options: ClientOptions = {}): PDClient {
   const Ctor = loadGrpcObject().pdpb.PD;
+  return new Ctor(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
+}
+
+/** Service definition of mrkv's PD admin service (`mrkv.pdadmin.PdAdmin`, used by mrkv-ctl). */
+export function pdAdminService(): PdAdminDefinition {
+  return loadGrpcObject().mrkv.pdadmin.PdAdmin.service;
+}
+
+/** A `mrkv.pdadmin.PdAdmin` client for `host:port`. Close it with `client.close()`. */
+export function createPdAdminClient(address: string, options: ClientOptions = {}): PdAdminClient {
+  const Ctor = loadGrpcObject().mrkv.pdadmin.PdAdmin;
   return new Ctor(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
 }
