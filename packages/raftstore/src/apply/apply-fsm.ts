@@ -1,0 +1,33 @@
+/**
+ * The apply FSM of one region (TiKV `fsm/apply.rs` ApplyFsm): the region as of the applied
+ * index, the apply state, and the proposals waiting for their entries. Messages collected in a
+ * round are executed at the round's end (apply-poll.ts), in order.
+ */
+import type { Logger } from '@mrkv/common';
+import type { Region } from '@mrkv/proto';
+import type { ApplyMsg, Proposal } from '../fsm/msgs.js';
+import type { ApplyState } from '../wire/local-state.js';
+
+export class ApplyFsm {
+  readonly regionId: number;
+  region: Region;
+  readonly applyState: ApplyState;
+  appliedTerm: number;
+  /** Proposals waiting for their entries, in index order. */
+  proposals: Proposal[] = [];
+  /** Messages of this round. */
+  pending: ApplyMsg[] = [];
+  destroyed = false;
+
+  constructor(
+    region: Region,
+    applyState: ApplyState,
+    appliedTerm: number,
+    readonly logger: Logger,
+  ) {
+    this.regionId = region.id;
+    this.region = region;
+    this.applyState = { ...applyState };
+    this.appliedTerm = appliedTerm;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The apply system's poll handler (TiKV `ApplyPoller`): messages are collected per FSM while the
+ * round is handled and executed at its end, in order, into ONE kv write batch with every touched
+ * region's apply state; the batch is written (fsynced when it holds an admin command), and only
+ * then are proposals answered and the peers told what was applied. Snapshot installation,
+ * generation and destruction cut the batch: what came before is written first.
+ */
+import { applyStateKey, dataEndKey, dataKey, regionStateKey } from '@mrkv/engine';
+import type { Snapshot } from '@mrkv/raft';
+import { StaleCommandError } from '@mrkv/proto';
+import type { PollHandler } from '../batch/poller.js';
+import type { ApplyMsg } from '../fsm/msgs.js';
+import { confStateFromRegion } from '../peer/conf-state.js';
+import type { StoreContext } from '../store/context.js';
+import { decodeSnapshotData, encodeApplyState, encodeRegionState, encodeSnapshotData } from '../wire/local-state.js';
+import type { ApplyFsm } from './apply-fsm.js';
+import { applyEntry, type ApplyRound } from './apply.js';
+import { WriteOverlay } from './overlay.js';
+
+const EMPTY = new Uint8Array(0);
+
+export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, never> {
+  private readonly round: ApplyRound;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly deregister: (regionId: number) => void,
+  ) {
+    this.round = { wb: ctx.kvEngine.newWriteBatch(), sync: false, overlay: new WriteOverlay(), done: [], touched: new Map() };
+  }
+
+  begin(): void {}
+
+  handleControl(): void {}
+
+  handleNormal(fsm: ApplyFsm, msgs: ApplyMsg[]): void {
+    for (const m of msgs) fsm.pending.push(m);
+  }
+
+  async end(fsms: readonly ApplyFsm[]): Promise<void> {
+    for (const fsm of fsms) {
+      const msgs = fsm.pending;
+      fsm.pending = [];
+      for (const msg of msgs) {
+        if (fsm.destroyed) break;
+        await this.handle(fsm, msg);
+      }
+    }
+    await this.flush();
+  }
+
+  private async handle(fsm: ApplyFsm, msg: ApplyMsg): Promise<void> {
+    switch (msg.type) {
+      case 'apply':
+        for (const p of msg.proposals) fsm.proposals.push(p);
+        for (const e of msg.entries) await applyEntry(fsm, this.ctx, this.round, e);
+        return;
+      case 'applySnapshot':
+        await this.flush();
+        await this.installSnapshot(fsm, msg.snapshot);
+        return;
+      case 'genSnapshot':
+        await this.flush();
+        await this.generateSnapshot(fsm);
+        return;
+      case 'destroy':
+        await this.flush();
+        await this.destroy(fsm);
+        msg.done();
+        return;
+    }
+  }
+
+  /** Writes the batch with the apply states, then answers and reports. */
+  private async flush(): Promise<void> {
+    const r = this.round;
+    if (r.touched.size === 0 && r.wb.isEmpty()) return;
+    for (const fsm of r.touched.keys()) r.wb.put(applyStateKey(fsm.regionId), encodeApplyState(fsm.applyState));
+    const wb = r.wb;
+    const sync = r.sync;
+    const done = r.done;
+    const touched = [...r.touched];
+    r.wb = this.ctx.kvEngine.newWriteBatch();
+    r.sync = false;
+    r.done = [];
+    r.touched.clear();
+    r.overlay.clear();
+    try {
+      await this.ctx.kvEngine.write(wb, { sync });
+    } catch (err) {
+      // The kv engine refused a write: nothing after this point can be trusted to be durable.
+      this.ctx.logger.fatal({ err }, 'apply write failed');
+      throw err;
+    }
+    this.ctx.counters.applyWrites++;
+    for (const cb of done) cb();
+    for (const [fsm, results] of touched) {
+      this.ctx.sendPeer(fsm.regionId, { type: 'applyRes', appliedIndex: fsm.applyState.appliedIndex, appliedTerm: fsm.appliedTerm, results });
+    }
+  }
+
+  private async installSnapshot(fsm: ApplyFsm, snap: Snapshot): Promise<void> {
+    const ctx = this.ctx;
+    let region;
+    try {
+      const data = decodeSnapshotData(snap.data);
+      region = data.region;
+      const wb = ctx.kvEngine.newWriteBatch();
+      const start = dataKey(region.startKey);
+      const end = region.endKey.length === 0 ? dataEndKey(EMPTY) : dataKey(region.endKey);
+      wb.deleteRange(start, end);
+      for (const kv of data.pairs) wb.put(dataKey(kv.key), kv.value);
+      fsm.applyState.appliedIndex = snap.metadata.index;
+      fsm.applyState.truncatedIndex = snap.metadata.index;
+      fsm.applyState.truncatedTerm = snap.metadata.term;
+      fsm.appliedTerm = snap.metadata.term;
+      wb.put(applyStateKey(fsm.regionId), encodeApplyState(fsm.applyState));
+      wb.put(regionStateKey(fsm.regionId), encodeRegionState({ state: 'Normal', region }));
+      await ctx.kvEngine.write(wb, { sync: true });
+    } catch (err) {
+      ctx.sendPeer(fsm.regionId, { type: 'snapshotApplied', region: undefined, error: err instanceof Error ? err : new Error(String(err)) });
+      return;
+    }
+    fsm.region = region;
+    const stale = fsm.proposals;
+    fsm.proposals = [];
+    for (const p of stale) p.cb({ ok: false, error: new StaleCommandError() });
+    ctx.sendPeer(fsm.regionId, { type: 'snapshotApplied', region });
+  }
+
+  private async generateSnapshot(fsm: ApplyFsm): Promise<void> {
+    const ctx = this.ctx;
+    const region = fsm.region;
+    const metadata = { index: fsm.applyState.appliedIndex, term: fsm.appliedTerm, confState: confStateFromRegion(region) };
+    const kvSnap = await ctx.kvEngine.snapshot();
+    // The scan runs outside the round: the engine snapshot pins the data at the applied index.
+    void (async () => {
+      let snapshot: Snapshot | undefined;
+      try {
+        const start = dataKey(region.startKey);
+        const end = region.endKey.length === 0 ? dataEndKey(EMPTY) : dataKey(region.endKey);
+        const pairs: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+        const it = kvSnap.iterator({ start, end });
+        for (let chunk = await it.nextChunk(); chunk.length > 0; chunk = await it.nextChunk()) {
+          for (const kv of chunk) pairs.push({ key: kv.key.subarray(1), value: kv.value });
+        }
+        snapshot = { data: encodeSnapshotData({ region, pairs }), metadata };
+      } catch (err) {
+        fsm.logger.warn({ err }, 'snapshot generation failed');
+      } finally {
+        await kvSnap.release();
+      }
+      ctx.sendPeer(fsm.regionId, { type: 'snapshotGenerated', snapshot });
+    })();
+  }
+
+  private async destroy(fsm: ApplyFsm): Promise<void> {
+    const ctx = this.ctx;
+    fsm.destroyed = true;
+    const wb = ctx.kvEngine.newWriteBatch();
+    const region = fsm.region;
+    if (region.peers.length > 0 && ctx.meta.index.overlapping(region.startKey, region.endKey).length === 0) {
+      const end = region.endKey.length === 0 ? dataEndKey(EMPTY) : dataKey(region.endKey);
+      wb.deleteRange(dataKey(region.startKey), end);
+    }
+    wb.put(regionStateKey(fsm.regionId), encodeRegionState({ state: 'Tombstone', region }));
+    wb.delete(applyStateKey(fsm.regionId));
+    await ctx.kvEngine.write(wb, { sync: true });
+    for (const p of fsm.proposals) p.cb({ ok: false, error: new StaleCommandError() });
+    fsm.proposals = [];
+    this.deregister(fsm.regionId);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Messages of the raft and apply batch systems (TiKV `store/msg.rs`): `PeerMsg` for a peer FSM
+ * on the raft system, `ApplyMsg` for its apply FSM. Async work (persistence, snapshot generation
+ * and application, applying) finishes by mailing a message back to the peer, so operation code
+ * never awaits.
+ */
+import type { ConfChangeV2, Entry, Message, Snapshot } from '@mrkv/raft';
+import type { Region } from '@mrkv/proto';
+import type { PdOperator, RawCasResult } from '../store/api.js';
+import type { AdminCmd, DataRequest } from '../wire/raft-cmd.js';
+import type { StoreRaftMessage } from '../wire/raft-message.js';
+
+/** The outcome of a proposed command, delivered once it is applied (or refused). */
+export type CmdResult =
+  | { readonly ok: true; readonly responses: ReadonlyArray<RawCasResult | undefined>; readonly region?: Region; readonly regions?: readonly Region[] }
+  | { readonly ok: false; readonly error: Error };
+
+export type CmdCallback = (r: CmdResult) => void;
+
+/** A proposal waiting for its entry to apply. */
+export interface Proposal {
+  readonly index: number;
+  readonly term: number;
+  readonly cb: CmdCallback;
+  /** Monotonic time of the proposal, taken before its appends were sent (lease renewal). */
+  readonly proposedAt: number;
+}
+
+export type ReadIndexResult = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: Error };
+
+export type PeerMsg =
+  | { readonly type: 'raft'; readonly msg: StoreRaftMessage }
+  | { readonly type: 'write'; readonly requests: readonly DataRequest[]; readonly bytes: number; readonly cb: CmdCallback }
+  | { readonly type: 'admin'; readonly admin: AdminCmd; readonly cb: CmdCallback }
+  | { readonly type: 'readIndex'; readonly cb: (r: ReadIndexResult) => void }
+  | { readonly type: 'tick' }
+  | { readonly type: 'persisted'; readonly number: number; readonly messages: readonly Message[] }
+  | { readonly type: 'applyRes'; readonly appliedIndex: number; readonly appliedTerm: number; readonly results: readonly ExecResult[] }
+  | { readonly type: 'snapshotGenerated'; readonly snapshot: Snapshot | undefined }
+  | { readonly type: 'snapshotApplied'; readonly region: Region | undefined; readonly error?: Error }
+  | { readonly type: 'snapshotStatus'; readonly toPeerId: number; readonly ok: boolean }
+  | { readonly type: 'storeUnreachable'; readonly storeId: number }
+  | { readonly type: 'transferLeader'; readonly peerId: number }
+  | { readonly type: 'pdOperator'; readonly op: PdOperator }
+  | { readonly type: 'campaign' };
+
+/** What applying an admin command changed, for the peer to follow. */
+export type ExecResult =
+  | { readonly t: 'confChange'; readonly index: number; readonly cc: ConfChangeV2 | undefined; readonly region: Region }
+  | { readonly t: 'compactLog'; readonly index: number; readonly term: number }
+  | { readonly t: 'split'; readonly regions: readonly Region[]; readonly derived: Region };
+
+export type ApplyMsg =
+  | { readonly type: 'apply'; readonly term: number; readonly entries: readonly Entry[]; readonly proposals: readonly Proposal[] }
+  | { readonly type: 'genSnapshot' }
+  | { readonly type: 'applySnapshot'; readonly snapshot: Snapshot }
+  | { readonly type: 'destroy'; readonly done: () => void };

@@ -1,0 +1,37 @@
+/**
+ * Destroying a peer (TiKV `operation/life.rs`): removed from its region, told it is a tombstone,
+ * or replaced. Waiting proposals and reads fail with RegionNotFound; the apply FSM deletes the
+ * region's data (when no other local region owns the range) and writes a Tombstone region state
+ * (synced) first, and only then is the raft log removed — a crash in between leaves a tombstone
+ * with a log, which recovery cleans up, never a live region without one.
+ */
+import { RegionNotFoundError } from '@mrkv/proto';
+import type { Peer } from '../peer/peer.js';
+import type { StoreContext } from '../store/context.js';
+import { failReads } from './read.js';
+
+export function destroyPeer(peer: Peer, ctx: StoreContext, reason: string): void {
+  if (peer.destroyed) return;
+  peer.destroyed = true;
+  peer.logger.info({ reason }, 'destroying peer');
+  const error = new RegionNotFoundError({ regionId: peer.regionId });
+  failReads(peer, error);
+  for (const p of peer.proposals) p.cb({ ok: false, error });
+  peer.proposals = [];
+  if (peer.batch !== undefined) for (const part of peer.batch.parts) part.cb({ ok: false, error });
+  peer.batch = undefined;
+  peer.lease.expire();
+  ctx.meta.removeRegion(peer.regionId);
+  ctx.meta.tombstones.set(peer.regionId, { epoch: peer.region.regionEpoch, peerId: peer.peerId });
+  const regionId = peer.regionId;
+  const sent = ctx.sendApply(regionId, {
+    type: 'destroy',
+    done: () => {
+      void ctx.raftEngine
+        .write(ctx.raftEngine.newBatch().removeRegion(regionId), { sync: true })
+        .catch((err: unknown) => peer.logger.error({ err }, 'failed to remove the raft log of a destroyed peer'));
+    },
+  });
+  if (!sent) peer.logger.warn({}, 'no apply FSM for a destroyed peer');
+  ctx.removePeer(regionId);
+}

@@ -1,0 +1,63 @@
+/**
+ * The peer's base tick (TiKV `PeerTick`): drives raft's clock, times out reads, and on its own
+ * multiples runs the leader's periodic work — the PD heartbeat and raft log GC.
+ *
+ * Raft log GC (TiKV `on_raft_gc_log_tick`): the leader proposes CompactLog up to the index every
+ * peer has replicated, once more than `raftLogGcThreshold` entries could go; when the log passes
+ * `raftLogGcCountLimit` entries or `raftLogGcSizeLimit` bytes it compacts up to the applied index
+ * even if a follower lags (that follower gets a snapshot), so a down follower cannot make the log
+ * grow without bound. Idle regions propose nothing.
+ */
+import type { Peer } from '../peer/peer.js';
+import type { StoreContext } from '../store/context.js';
+import { heartbeatPd } from './pd.js';
+import { proposeAdmin } from './propose.js';
+import { tickReads } from './read.js';
+
+export function onTick(peer: Peer, ctx: StoreContext): void {
+  if (peer.destroyed) return;
+  peer.ticks++;
+  peer.rawNode.tick();
+  tickReads(peer, ctx);
+  if (!peer.isLeader) return;
+  const base = ctx.cfg.raftBaseTickMs;
+  peer.leader.heartbeatTicks++;
+  if (peer.leader.heartbeatTicks * base >= ctx.cfg.pdHeartbeatTickMs) heartbeatPd(peer, ctx);
+  const gcEvery = Math.max(1, Math.round(ctx.cfg.raftLogGcTickMs / base));
+  if (peer.ticks % gcEvery === 0) maybeCompactLog(peer, ctx);
+}
+
+export function maybeCompactLog(peer: Peer, ctx: StoreContext): void {
+  if (peer.applyingSnapshot !== undefined) return;
+  const first = peer.storage.firstIndex();
+  const last = peer.storage.lastIndex();
+  const applied = peer.applied.index;
+  if (last < first + 2 || applied < first) return;
+  let replicated = last;
+  for (const [id, pr] of peer.rawNode.status().progress) if (id !== peer.peerId && pr.match < replicated) replicated = pr.match;
+  let compactIdx: number;
+  const count = applied - first + 1;
+  if (count >= ctx.cfg.raftLogGcCountLimit || approxLogBytes(peer, first, applied) >= ctx.cfg.raftLogGcSizeLimit) {
+    compactIdx = applied;
+  } else if (replicated < first || replicated - first + 1 < ctx.cfg.raftLogGcThreshold) {
+    return;
+  } else {
+    compactIdx = replicated;
+  }
+  compactIdx = Math.min(compactIdx, applied);
+  if (compactIdx < first) return;
+  const compactTerm = peer.storage.term(compactIdx);
+  proposeAdmin(peer, ctx, { t: 'compactLog', compactIndex: compactIdx, compactTerm }, (r) => {
+    if (!r.ok) peer.logger.debug({ err: r.error }, 'CompactLog not applied');
+  });
+}
+
+function approxLogBytes(peer: Peer, first: number, applied: number): number {
+  // Sampled: entries are similar in size within a region; avoid summing a long log every tick.
+  const n = applied - first + 1;
+  if (n <= 0) return 0;
+  const sample = peer.storage.slice(first, Math.min(applied + 1, first + 16));
+  let s = 0;
+  for (const e of sample) s += e.data.length + 32;
+  return sample.length === 0 ? 0 : (s / sample.length) * n;
+}

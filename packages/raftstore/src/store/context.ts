@@ -1,0 +1,92 @@
+/**
+ * What every peer and apply FSM of one store shares: identity, config, clock, engines, transport,
+ * PD, mailboxes, and the state of the current raft poll round (the write batch that group-commits
+ * every peer's entries and hard state, the messages to send after it is durable).
+ */
+import type { Clock, Logger, Rng } from '@mrkv/common';
+import type { KvEngine, RaftLogBatch, RaftLogEngine } from '@mrkv/engine';
+import type { Message } from '@mrkv/raft';
+import type { RaftstoreConfig } from '../config.js';
+import type { ApplyMsg, PeerMsg } from '../fsm/msgs.js';
+import type { PdApi, RaftTransport } from './api.js';
+import type { StoreMeta } from './meta.js';
+
+/** A Ready whose writes are in this round's batch. */
+export interface PersistRecord {
+  readonly regionId: number;
+  readonly number: number;
+  readonly messages: readonly Message[];
+}
+
+/** The raft system's per-round state. */
+export interface RaftRound {
+  batch: RaftLogBatch | undefined;
+  sync: boolean;
+  persisted: PersistRecord[];
+  /** Encoded RaftMessages per destination store, flushed at the end of the round. */
+  outbox: Map<number, Uint8Array[]>;
+}
+
+/** Counters shown in metrics and used by benchmarks. */
+export interface RaftstoreCounters {
+  raftRounds: number;
+  raftWrites: number;
+  raftSyncs: number;
+  proposals: number;
+  proposedCommands: number;
+  appliedEntries: number;
+  applyWrites: number;
+  leaseReads: number;
+  readIndexReads: number;
+  messagesSent: number;
+  messagesReceived: number;
+  snapshotsSent: number;
+  snapshotsApplied: number;
+}
+
+export interface StoreContext {
+  readonly storeId: number;
+  readonly cfg: RaftstoreConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly rng: Rng;
+  readonly kvEngine: KvEngine;
+  readonly raftEngine: RaftLogEngine;
+  readonly transport: RaftTransport;
+  readonly pd: PdApi | undefined;
+  readonly meta: StoreMeta;
+  readonly counters: RaftstoreCounters;
+  round: RaftRound;
+  /** Mails a peer FSM; false when there is no such peer. */
+  sendPeer(regionId: number, msg: PeerMsg): boolean;
+  /** Mails an apply FSM; false when there is no such FSM. */
+  sendApply(regionId: number, msg: ApplyMsg): boolean;
+  /** Streams a snapshot message (MsgSnap) to a store, reporting the outcome to the peer. */
+  sendSnapshot(regionId: number, toPeerId: number, toStoreId: number, encoded: Uint8Array, data: Uint8Array): void;
+  /** Removes a destroyed peer from the raft system (its apply FSM leaves after its `destroy`). */
+  removePeer(regionId: number): void;
+  /** Creates the peer of a region that a split of a local region produced (split.ts). */
+  createSplitPeer(region: import('@mrkv/proto').Region, campaign: boolean): void;
+}
+
+export function newRound(): RaftRound {
+  return { batch: undefined, sync: false, persisted: [], outbox: new Map() };
+}
+
+export function newCounters(): RaftstoreCounters {
+  return {
+    raftRounds: 0,
+    raftWrites: 0,
+    raftSyncs: 0,
+    proposals: 0,
+    proposedCommands: 0,
+    appliedEntries: 0,
+    applyWrites: 0,
+    leaseReads: 0,
+    readIndexReads: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    snapshotsSent: 0,
+    snapshotsApplied: 0,
+  };
+}

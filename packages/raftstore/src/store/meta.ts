@@ -1,0 +1,27 @@
+/**
+ * StoreMeta: the store-wide view of its regions (TiKV `StoreMeta`): the range index of
+ * initialized regions (for routing keys and finding overlaps), and tombstones of destroyed peers
+ * (so stale messages cannot re-create them).
+ */
+import type { Region, RegionEpoch } from '@mrkv/proto';
+import { RegionIndex } from './region-index.js';
+
+export interface Tombstone {
+  readonly epoch: RegionEpoch;
+  readonly peerId: number;
+}
+
+export class StoreMeta {
+  readonly index = new RegionIndex();
+  readonly tombstones = new Map<number, Tombstone>();
+
+  /** Records an initialized region's range (after bootstrap, snapshot, split, conf change). */
+  setRegion(region: Region): void {
+    if (region.peers.length === 0) return;
+    this.index.upsert(region);
+  }
+
+  removeRegion(regionId: number): void {
+    this.index.remove(regionId);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The per-region states a store persists beside the data in the kv engine (kvproto
+ * raft_serverpb, same encodings as TiKV): `RaftApplyState` (applied index and the truncated
+ * log point) under `applyStateKey`, and `RegionLocalState` (the region and whether the peer is
+ * Normal or a Tombstone) under `regionStateKey`. Snapshot data is `RaftSnapshotData`.
+ */
+import {
+  decodeMessage,
+  decodeRegionLocalState,
+  encodeMessage,
+  encodeRegionLocalState,
+  regionFromWire,
+  regionToWire,
+  wireBytes,
+  type Region,
+} from '@mrkv/proto';
+import { PbReader, PbWriter, Wire } from './pb.js';
+
+export interface ApplyState {
+  appliedIndex: number;
+  truncatedIndex: number;
+  truncatedTerm: number;
+}
+
+export function encodeApplyState(s: ApplyState): Uint8Array {
+  const w = new PbWriter(32);
+  w.u64(1, s.appliedIndex);
+  w.message(2, (t) => {
+    t.u64(1, s.truncatedIndex);
+    t.u64(2, s.truncatedTerm);
+  });
+  return w.finish();
+}
+
+export function decodeApplyState(bytes: Uint8Array): ApplyState {
+  const r = new PbReader(bytes);
+  const s: ApplyState = { appliedIndex: 0, truncatedIndex: 0, truncatedTerm: 0 };
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (f === 1 && wt === Wire.VARINT) s.appliedIndex = r.varint();
+    else if (f === 2 && wt === Wire.LEN) {
+      const t = r.sub();
+      while (!t.done()) {
+        const [g, tt] = t.tag();
+        if (g === 1 && tt === Wire.VARINT) s.truncatedIndex = t.varint();
+        else if (g === 2 && tt === Wire.VARINT) s.truncatedTerm = t.varint();
+        else t.skip(tt);
+      }
+    } else r.skip(wt);
+  }
+  return s;
+}
+
+export type PeerState = 'Normal' | 'Applying' | 'Tombstone';
+
+export interface RegionState {
+  state: PeerState;
+  region: Region;
+}
+
+export function encodeRegionState(s: RegionState): Uint8Array {
+  return encodeRegionLocalState({ state: s.state, region: regionToWire(s.region) });
+}
+
+/** Decodes a RegionLocalState; throws a ProtoError on bytes that are not one. */
+export function decodeRegionState(bytes: Uint8Array): RegionState {
+  const w = decodeRegionLocalState(bytes);
+  const state = w.state === 'Tombstone' ? 'Tombstone' : w.state === 'Applying' ? 'Applying' : 'Normal';
+  if (w.region == null) throw new Error('RegionLocalState without a region');
+  return { state, region: regionFromWire(w.region) };
+}
+
+export interface SnapshotData {
+  region: Region;
+  pairs: Array<{ key: Uint8Array; value: Uint8Array }>;
+}
+
+export function encodeSnapshotData(d: SnapshotData): Uint8Array {
+  return encodeMessage('raft_serverpb.RaftSnapshotData', { region: regionToWire(d.region), data: d.pairs, version: 1 });
+}
+
+export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
+  const w = decodeMessage('raft_serverpb.RaftSnapshotData', bytes);
+  if (w.region == null) throw new Error('snapshot data without a region');
+  return { region: regionFromWire(w.region), pairs: w.data.map((kv) => ({ key: wireBytes(kv.key), value: wireBytes(kv.value) })) };
+}
