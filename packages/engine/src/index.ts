@@ -80,7 +80,7 @@ export type { StateRecord } from './raftlog/record.js';
 export { KvRaftLogEngine } from './raftlog/raft-log-engine.js';
 export type { RaftLogEngineOptions } from './raftlog/raft-log-engine.js';
 export type { VerifyMode, RecoveryReport, DroppedRecords } from './raftlog/recovery.js';
-export { RocksKvEngine } from './rocks/rocks-kv-engine.js';
+export { RocksKvEngine, DEFAULT_ROCKS_TUNING } from './rocks/rocks-kv-engine.js';
 export type { RocksEngineOptions, RocksTuning } from './rocks/rocks-kv-engine.js';
 export { openRocksKvEngine, openRocksRaftLogEngine } from './rocks/open.js';
 export type { RocksRaftLogEngineOptions } from './rocks/open.js';

@@ -53,6 +53,21 @@ export class OpWriteBatch implements WriteBatch {
     return this;
   }
 
+  /**
+   * `put` without argument checks, for keys and values this package built itself (raft-log
+   * records under keys.ts keys): the hot path of the raft-log engine. Gateway code uses `put`.
+   */
+  putTrusted(key: Buffer, value: Buffer): void {
+    this.ops.push({ type: 'put', key, value });
+    this.bytes += key.length + value.length;
+  }
+
+  /** `delete` without argument checks (see `putTrusted`). */
+  deleteTrusted(key: Buffer): void {
+    this.ops.push({ type: 'del', key });
+    this.bytes += key.length;
+  }
+
   delete(key: Uint8Array): this {
     checkWriteKey(key);
     this.ops.push({ type: 'del', key: asBuffer(key) });

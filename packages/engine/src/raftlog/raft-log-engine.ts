@@ -24,6 +24,9 @@ import { decodeEntry, encodeState, entryPayloadSize } from './record.js';
 import { corruption, recoverLogs, type RecoveryReport, type VerifyMode } from './recovery.js';
 import { RegionLog } from './region-log.js';
 
+/** Marks a region removed by the batch being written (its state key is deleted). */
+const REMOVED = Symbol('removed');
+
 /** Ranges up to this many entries are read with one multi-get; longer ones with a scan. */
 const MULTI_GET_MAX = 64;
 
@@ -37,8 +40,6 @@ export interface RaftLogEngineOptions {
 
 export class KvRaftLogEngine implements RaftLogEngine {
   private readonly queue = new WriteQueue<LogBatch>((group) => this.flush(group));
-  /** Per-region count of committed writes, to detect a write racing a read. */
-  private readonly versions = new Map<number, number>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -86,39 +87,46 @@ export class KvRaftLogEngine implements RaftLogEngine {
 
   private async flush(group: Array<PendingWrite<LogBatch>>): Promise<void> {
     const wb = new OpWriteBatch();
-    /** Next states of the regions touched by accepted batches (undefined: removed). */
-    const next = new Map<number, RegionLog | undefined>();
+    /** Next states of the regions touched by accepted batches (REMOVED: the region is gone). */
+    const next = new Map<number, RegionLog | typeof REMOVED>();
+    /** What `next` held before each change of the current batch, to undo a refused batch. */
+    const undo: Array<[number, RegionLog | typeof REMOVED | undefined]> = [];
     const accepted: Array<PendingWrite<LogBatch>> = [];
     let sync = false;
     for (const p of group) {
-      const mine = new Map<number, RegionLog | undefined>();
-      const lookup = (r: number): RegionLog => {
-        const l = mine.has(r) ? mine.get(r) : next.has(r) ? next.get(r) : this.logs.get(r);
-        return l ?? RegionLog.empty(r);
-      };
+      undo.length = 0;
       wb.setSavePoint();
       try {
-        for (const op of p.item.ops) mine.set(op.regionId, applyOp(op, lookup(op.regionId), wb));
+        for (const op of p.item.ops) {
+          const r = op.regionId;
+          const pending = next.get(r);
+          const log = pending === undefined ? this.logs.get(r) : pending === REMOVED ? undefined : pending;
+          undo.push([r, pending]);
+          next.set(r, applyOp(op, log ?? RegionLog.empty(r), wb) ?? REMOVED);
+        }
       } catch (e) {
         wb.rollbackToSavePoint();
+        for (let i = undo.length - 1; i >= 0; i--) {
+          const [r, prev] = undo[i]!;
+          if (prev === undefined) next.delete(r);
+          else next.set(r, prev);
+        }
         p.reject(e);
         continue;
       }
       wb.popSavePoint();
-      for (const [r, l] of mine) next.set(r, l);
       accepted.push(p);
       sync ||= p.sync;
     }
     if (accepted.length === 0) return;
     for (const [r, l] of next) {
-      if (l === undefined) wb.delete(raftStateKey(r));
-      else wb.put(raftStateKey(r), encodeState(l.toRecord()));
+      if (l === REMOVED) wb.deleteTrusted(raftStateKey(r));
+      else wb.putTrusted(l.stateKey, encodeState(l.toRecord()));
     }
     await this.kv.write(wb, { sync });
     for (const [r, l] of next) {
-      if (l === undefined) this.logs.delete(r);
+      if (l === REMOVED) this.logs.delete(r);
       else this.logs.set(r, l);
-      this.versions.set(r, (this.versions.get(r) ?? 0) + 1);
     }
     for (const p of accepted) p.resolve();
   }
@@ -144,17 +152,18 @@ export class KvRaftLogEngine implements RaftLogEngine {
     if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || low < 0 || high < low) throw invalidArgument(`bad entry range [${String(low)}, ${String(high)})`, { regionId });
     if (!(maxBytes >= 0)) throw invalidArgument(`maxBytes must be ≥ 0, got ${String(maxBytes)}`);
     for (;;) {
-      const log = this.logs.get(regionId) ?? RegionLog.empty(regionId);
+      const current = this.logs.get(regionId);
+      const log = current ?? RegionLog.empty(regionId);
       if (low < log.first) throw compacted(regionId, low, log);
       if (high > log.last + 1) throw unavailable(regionId, high - 1, log);
       if (low === high) return [];
-      const version = this.versions.get(regionId) ?? 0;
       const read = await this.read(regionId, low, high, maxBytes);
       if (Array.isArray(read)) return read;
       // An entry was missing. A write that compacted or truncated the log may have raced the
-      // read: once writes in flight have landed, an unchanged region means real corruption.
+      // read: once writes in flight have landed, an unchanged region (every write installs a new
+      // RegionLog object) means real corruption.
       await this.queue.idle();
-      if ((this.versions.get(regionId) ?? 0) === version) throw corruption(this.label, regionId, read.missing, 'entry is missing');
+      if (this.logs.get(regionId) === current) throw corruption(this.label, regionId, read.missing, 'entry is missing');
     }
   }
 
@@ -217,23 +226,23 @@ function applyOp(op: RegionOp, log: RegionLog, wb: OpWriteBatch): RegionLog | un
   switch (op.type) {
     case 'append': {
       const next = log.withAppend(op.entries);
-      for (let i = 0; i < op.entries.length; i++) wb.put(raftLogKey(r, op.entries[i]!.index), op.records[i]!);
-      for (let i = next.last + 1; i <= log.last; i++) wb.delete(raftLogKey(r, i));
+      for (let i = 0; i < op.entries.length; i++) wb.putTrusted(raftLogKey(r, op.entries[i]!.index), op.records[i]!);
+      for (let i = next.last + 1; i <= log.last; i++) wb.deleteTrusted(raftLogKey(r, i));
       return next;
     }
     case 'hardState':
       return log.withHardState(op.hardState);
     case 'compact': {
       const next = log.withCompact(op.compactTo);
-      for (let i = log.first; i < next.first; i++) wb.delete(raftLogKey(r, i));
+      for (let i = log.first; i < next.first; i++) wb.deleteTrusted(raftLogKey(r, i));
       return next;
     }
     case 'reset': {
-      for (let i = log.first; i <= log.last; i++) wb.delete(raftLogKey(r, i));
+      for (let i = log.first; i <= log.last; i++) wb.deleteTrusted(raftLogKey(r, i));
       return log.withReset(op.index, op.term);
     }
     case 'remove':
-      for (let i = log.first; i <= log.last; i++) wb.delete(raftLogKey(r, i));
+      for (let i = log.first; i <= log.last; i++) wb.deleteTrusted(raftLogKey(r, i));
       return undefined;
   }
 }

@@ -11,6 +11,7 @@
  *   before `first - 1` and the last run starts at or before `last`.
  */
 import { invalidArgument } from '../errors.js';
+import { raftStateKey } from '../keys.js';
 import type { HardState, RaftEntry, RaftLogState } from '../traits/index.js';
 import type { StateRecord } from './record.js';
 
@@ -26,11 +27,13 @@ export class RegionLog {
     readonly last: number,
     /** Flat term runs `[start0, term0, start1, term1, …]`. */
     readonly runs: readonly number[],
+    /** `raftStateKey(regionId)`, built once per region and shared by its successive states. */
+    readonly stateKey: Buffer,
   ) {}
 
   /** A region never written: empty log starting at index 1, zero hard state. */
   static empty(regionId: number): RegionLog {
-    return new RegionLog(regionId, ZERO_HARD_STATE, 1, 0, []);
+    return new RegionLog(regionId, ZERO_HARD_STATE, 1, 0, [], raftStateKey(regionId));
   }
 
   /** Loads a decoded state record, or says why it is inconsistent. */
@@ -41,7 +44,7 @@ export class RegionLog {
     }
     if (r.runs.length > 0 && r.runs[r.runs.length - 2]! > r.lastIndex) return `term run starts at ${r.runs[r.runs.length - 2]} beyond last index ${r.lastIndex}`;
     if (r.lastIndex >= r.firstIndex && (r.runs.length === 0 || r.runs[0]! > r.firstIndex)) return `term runs do not cover the log from index ${r.firstIndex}`;
-    return new RegionLog(regionId, r.hardState, r.firstIndex, r.lastIndex, r.runs);
+    return new RegionLog(regionId, r.hardState, r.firstIndex, r.lastIndex, r.runs, raftStateKey(regionId));
   }
 
   toRecord(): StateRecord {
@@ -74,7 +77,7 @@ export class RegionLog {
   }
 
   withHardState(hs: HardState): RegionLog {
-    return new RegionLog(this.regionId, hs, this.first, this.last, this.runs);
+    return new RegionLog(this.regionId, hs, this.first, this.last, this.runs, this.stateKey);
   }
 
   /**
@@ -100,7 +103,7 @@ export class RegionLog {
     for (const e of entries) {
       if (runs.length === 0 || runs[runs.length - 1] !== e.term) runs.push(e.index, e.term);
     }
-    return new RegionLog(r, this.hardState, this.first, tail.index, runs);
+    return new RegionLog(r, this.hardState, this.first, tail.index, runs, this.stateKey);
   }
 
   /** The log without the entries below `compactTo` (a no-op at or below the first index). */
@@ -111,11 +114,11 @@ export class RegionLog {
     // Keep the run covering compactTo - 1, the new predecessor of the log.
     let from = 0;
     while (from + 2 < this.runs.length && this.runs[from + 2]! <= compactTo - 1) from += 2;
-    return new RegionLog(r, this.hardState, compactTo, this.last, this.runs.slice(from));
+    return new RegionLog(r, this.hardState, compactTo, this.last, this.runs.slice(from), this.stateKey);
   }
 
   /** An empty log continuing after `index` of term `term` (snapshot applied, or initialisation). */
   withReset(index: number, term: number): RegionLog {
-    return new RegionLog(this.regionId, this.hardState, index + 1, index, index === 0 ? [] : [index, term]);
+    return new RegionLog(this.regionId, this.hardState, index + 1, index, index === 0 ? [] : [index, term], this.stateKey);
   }
 }

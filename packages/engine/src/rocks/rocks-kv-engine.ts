@@ -28,6 +28,15 @@ import { RocksSnapshot } from './rocks-snapshot.js';
 /** RocksDB settings an operator may tune (the binding's `open` options). */
 export type RocksTuning = Pick<RocksOpenOptions, 'cacheSize' | 'writeBufferSize' | 'compression' | 'blockSize' | 'maxOpenFiles' | 'maxFileSize'>;
 
+/**
+ * Defaults an engine opens with, where `rocks` does not say otherwise. The binding's own defaults
+ * (4 MiB memtable, 8 MiB block cache) are LevelDB's: a raft-log engine taking 100 KiB per poll
+ * round would flush a memtable every 40 rounds and stall writes on L0 compactions. TiKV uses
+ * 128 MiB memtables for its raft and default column families; 64 MiB keeps three engines per
+ * store within a few hundred MiB.
+ */
+export const DEFAULT_ROCKS_TUNING: Readonly<RocksTuning> = { writeBufferSize: 64 << 20, cacheSize: 32 << 20 };
+
 export interface RocksEngineOptions {
   /** The engine directory (created if missing; see data-dir.ts for its layout). */
   readonly path: string;
@@ -73,7 +82,7 @@ export class RocksKvEngine implements KvEngine {
     const dir = EngineDir.open({ path: options.path, kind, clusterId: options.clusterId, storeId: options.storeId, readOnly: options.readOnly, logger });
     let db: NativeDb;
     try {
-      db = await NativeDb.open(dir.dbPath, { createIfMissing: !dir.readOnly, readOnly: dir.readOnly, ...options.rocks });
+      db = await NativeDb.open(dir.dbPath, { createIfMissing: !dir.readOnly, readOnly: dir.readOnly, ...DEFAULT_ROCKS_TUNING, ...options.rocks });
     } catch (e) {
       dir.release();
       const msg = (e as Error).message ?? '';
