@@ -37,11 +37,15 @@ export class OperatorController {
   private readonly finished: Operator[] = [];
   private nextId = 1;
   private readonly logger: Logger;
+  /** Sends a command to the leader's store now (the server sets it to its heartbeat streams). */
   dispatch: ((cmd: HeartbeatCommand) => void) | undefined;
+  /** Called when an operator ends (the server counts them in metrics). */
+  onFinish: ((op: Operator) => void) | undefined;
 
   constructor(private readonly opts: OperatorControllerOptions) {
     this.logger = (opts.logger ?? noopLogger).child({ component: 'operator' });
     this.dispatch = opts.dispatch;
+    this.onFinish = opts.onFinish;
   }
 
   /**
@@ -188,7 +192,7 @@ export class OperatorController {
     if (this.finished.length > OPERATOR_HISTORY) this.finished.shift();
     const log = status === 'success' ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger);
     log({ regionId: op.regionId, operatorId: op.id, status, reason, desc: op.desc, tookMs: op.finishedAtMs - op.createdAtMs }, 'operator finished');
-    this.opts.onFinish?.(op);
+    this.onFinish?.(op);
     if (endTwin && op.twinRegionId !== undefined) {
       const twin = this.running.get(op.twinRegionId);
       if (twin !== undefined && twin.twinRegionId === op.regionId) {
