@@ -68,6 +68,12 @@ export function parseCount(min: number, max: number) {
   };
 }
 
+/** Accumulates `--target` values; commander's `.choices()` cannot be combined with accumulation. */
+function targetList(v: string, prev: TargetKind[] | undefined): TargetKind[] {
+  if (!(TARGET_KINDS as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${TARGET_KINDS.join(', ')}, got "${v}"`);
+  return [...(prev ?? []), v as TargetKind];
+}
+
 function list(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), ...v.split(',').map((s) => s.trim()).filter((s) => s !== '')];
 }
@@ -80,7 +86,7 @@ export function defaultWorkers(concurrency: number): number {
 function command(write: (s: string) => void): Command {
   return new Command('mrkv-bench cluster')
     .description('Run one workload against mrkv, etcd and/or a local RocksDB, one after the other, and print them side by side.')
-    .addOption(new Option('--target <kind>', 'target to measure (repeatable, in order)').choices(TARGET_KINDS).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
+    .option('--target <kind>', `target to measure: ${TARGET_KINDS.join(', ')} (repeatable, run in order)`, targetList)
     .option('--pd <addrs>', 'PD endpoints of a running mrkv cluster (default: start a playground)', list)
     .option('--etcd <addrs>', 'endpoints of a running etcd cluster (default: start 3 members from /usr/bin/etcd)', list)
     .option('--rocksdb-dir <path>', 'RocksDB directory (default: a temporary one)')
@@ -140,7 +146,6 @@ export function parseBenchArgs(argv: readonly string[], write: (s: string) => vo
     }
     throw new BenchError(BenchCodes.INVALID_ARGUMENT, e instanceof Error ? e.message : String(e), { cause: e });
   }
-  if (cmd.args.length > 0) throw new BenchError(BenchCodes.INVALID_ARGUMENT, `unexpected argument "${cmd.args[0]}" (flags only; see --help)`);
   return fromRaw(cmd.opts<RawOpts>());
 }
 

@@ -68,6 +68,8 @@ export function summarize(h: Histogram): LatencySummary {
     p90Ms: at(90),
     p99Ms: at(99),
     p999Ms: at(99.9),
-    maxMs: h.totalCount === 0 ? 0 : h.maxValue / 1000,
+    // From the buckets, not `maxValue`: a decoded histogram only knows the bucket, so this keeps a
+    // merged summary identical to one recorded in a single histogram.
+    maxMs: at(100),
   };
 }
