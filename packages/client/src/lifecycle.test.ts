@@ -174,3 +174,27 @@ describe('BatchCommands', () => {
     expect(bytesToString((await p)!)).toBe('1');
   });
 });
+
+describe('a hung store', () => {
+  it.each(['batch', 'unary'] as const)('is given up on after rpcTimeoutMs and the call follows the new leader (%s)', async (transport) => {
+    const hc = createRawClient({ pdEndpoints: c.pdEndpoints, transport, rpcTimeoutMs: 100, timeoutMs: 5000, backoff: { tikvRpc: { baseMs: 5, capMs: 10 } } });
+    try {
+      await hc.put('a', '1');
+      const r = c.regionOf('a');
+      const hung = c.leaderOf(r.id);
+      let release!: () => void;
+      const gate = new Promise<void>((res) => (release = res));
+      c.hook = async ({ storeId }) => {
+        if (storeId === hung) await gate;
+      };
+      c.transferLeader(r.id, (hung % 3) + 1);
+      const t0 = performance.now();
+      expect(bytesToString((await hc.get('a'))!)).toBe('1');
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(c.served.at(-1)!.storeId).toBe((hung % 3) + 1);
+      release();
+    } finally {
+      await hc.close();
+    }
+  });
+});

@@ -107,8 +107,10 @@ export class PdClient {
       const res = await this.call((c) => c.GetStore.bind(c) as UnaryMethod<pdpb.GetStoreRequest, pdpb.GetStoreResponse__Output>, (h) => ({ header: h, storeId }), scope);
       return res.store === null ? undefined : storeFromWire(res.store);
     } catch (e) {
-      // PD answers an unknown store with a header error of type UNKNOWN ("invalid store ID").
-      if (e instanceof ClientError && e.code === ClientErrorCodes.PD_ERROR && /store/i.test(e.message)) return undefined;
+      // PD answers an unknown store with a header error of type UNKNOWN ("invalid store ID …,
+      // not found") and a removed one with STORE_TOMBSTONE: either way there is no address.
+      const pdError = e instanceof ClientError && e.code === ClientErrorCodes.PD_ERROR ? e.details['pdError'] : undefined;
+      if (pdError === 'UNKNOWN' || pdError === 'STORE_TOMBSTONE') return undefined;
       throw e;
     }
   }

@@ -54,6 +54,11 @@ export interface RawClientOptions {
   readonly atomicForCas?: boolean;
   /** Overrides of the backoff curves (backoff.ts), e.g. shorter ones in tests. */
   readonly backoff?: Partial<Record<BackoffKind, Partial<BackoffCurve>>>;
+  /**
+   * Longest wait for one store answer before the request is retried elsewhere (a hung store).
+   * Default 10000 ms; it only matters when below the call's deadline.
+   */
+  readonly rpcTimeoutMs?: number;
   /** Longest single PD call. Default 3000 ms. */
   readonly pdRpcTimeoutMs?: number;
   readonly channelOptions?: grpc.ChannelOptions;
@@ -298,6 +303,7 @@ class GrpcRawClient implements RawClientInternals {
       if (this.closing.signal.aborted) throw new ClientError(ClientErrorCodes.CLOSED, 'the client is closed');
       c = new StoreConnection(address, {
         mode: this.opts.transport ?? 'batch',
+        rpcTimeoutMs: positive(this.opts.rpcTimeoutMs, 10_000, 'rpcTimeoutMs'),
         maxBatchSize: positive(this.opts.maxFrameRequests, 128, 'maxFrameRequests'),
         logger: this.logger,
         ...(this.opts.channelOptions === undefined ? {} : { channelOptions: this.opts.channelOptions }),

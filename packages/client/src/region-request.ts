@@ -61,6 +61,9 @@ export class RegionRequestSender {
     scope: CallScope,
     opts: SendOptions,
   ): Promise<R | undefined> {
+    // Leader hints followed without a pause; past one per peer, hints that keep pointing
+    // elsewhere (an election in progress) are followed after a backoff.
+    let hops = 0;
     for (;;) {
       scope.check();
       if (entry.invalid) return undefined;
@@ -92,6 +95,7 @@ export class RegionRequestSender {
       if (res.regionError === null) return res;
       const next = await this.onRegionError(entry, peer, res.regionError, scope);
       if (next === 'relocate') return undefined;
+      if (next === 'hop' && ++hops > entry.region.peers.length) await scope.backoff('regionScheduling', new ClientError(ClientErrorCodes.REGION_UNAVAILABLE, `region ${entry.region.id}: leader hints go round`));
     }
   }
 
@@ -116,7 +120,8 @@ export class RegionRequestSender {
     this.cache.invalidate(entry, 'send failed');
   }
 
-  private async onRegionError(entry: CachedRegion, peer: Peer, wire: errorpb.Error__Output, scope: CallScope): Promise<'retry' | 'relocate'> {
+  /** `hop`: retry at once on the hinted leader; `retry`: retry (after a backoff done here); `relocate`: look the keys up again. */
+  private async onRegionError(entry: CachedRegion, peer: Peer, wire: errorpb.Error__Output, scope: CallScope): Promise<'hop' | 'retry' | 'relocate'> {
     let err: RegionError;
     try {
       err = regionErrorFromWire(wire);
@@ -131,7 +136,7 @@ export class RegionRequestSender {
       case 'notLeader': {
         const { leader } = (err as RegionError<'notLeader'>).payload;
         const reaction = this.cache.onNotLeader(entry, peer.storeId, leader);
-        if (reaction === 'retry') return 'retry';
+        if (reaction === 'retry') return 'hop';
         await scope.backoff('regionScheduling', err);
         return entry.invalid ? 'relocate' : 'retry';
       }

@@ -34,6 +34,12 @@ export type TransportMode = 'batch' | 'unary';
 
 export interface StoreConnectionOptions {
   readonly mode: TransportMode;
+  /**
+   * Longest wait for one answer. Past it the request fails as STORE_UNAVAILABLE (retried on
+   * another peer after a PD reload): a store that hangs (stopped, partitioned) is not waited on
+   * until the call's deadline.
+   */
+  readonly rpcTimeoutMs: number;
   /** Most requests in one BatchCommands frame. */
   readonly maxBatchSize: number;
   readonly channelOptions?: grpc.ChannelOptions;
@@ -41,6 +47,8 @@ export interface StoreConnectionOptions {
 }
 
 interface Pending {
+  /** `performance.now()` past which the request is given up on. */
+  readonly expiresAt: number;
   readonly cmd: RawCmd;
   readonly req: CmdRequest<RawCmd>;
   readonly scope: CallScope;
@@ -60,6 +68,8 @@ export class StoreConnection {
   private flushScheduled = false;
   private nextId = 1;
   private closed = false;
+  /** Runs while requests are pending; fails those past `rpcTimeoutMs`. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly address: string,
@@ -91,6 +101,7 @@ export class StoreConnection {
         if (this.pending.delete(id)) reject(scope.failure());
       };
       this.pending.set(id, {
+        expiresAt: performance.now() + this.opts.rpcTimeoutMs,
         cmd,
         req,
         scope,
@@ -104,6 +115,7 @@ export class StoreConnection {
         },
       });
       scope.signal.addEventListener('abort', onAbort, { once: true });
+      this.startSweeper();
       this.queue.push({ id, cmd, req });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -115,13 +127,19 @@ export class StoreConnection {
   /** RawCompareAndSwap (unary only: BatchCommands has no CAS arm). */
   compareAndSwap(req: kvrpcpb.RawCASRequest, scope: CallScope): Promise<kvrpcpb.RawCASResponse__Output> {
     if (this.closed) return Promise.reject(new ClientError(ClientErrorCodes.CLOSED, 'the client is closed'));
-    return unaryCall(this.client.RawCompareAndSwap.bind(this.client) as UnaryMethod<kvrpcpb.RawCASRequest, kvrpcpb.RawCASResponse__Output>, req, scope);
+    return unaryCall(
+      this.client.RawCompareAndSwap.bind(this.client) as UnaryMethod<kvrpcpb.RawCASRequest, kvrpcpb.RawCASResponse__Output>,
+      req,
+      scope,
+      this.opts.rpcTimeoutMs,
+    );
   }
 
   /** Ends the stream and the channel; pending requests fail with CLOSED. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopSweeper();
     this.failPending(new ClientError(ClientErrorCodes.CLOSED, 'the client is closed'));
     const s = this.stream;
     this.stream = undefined;
@@ -134,7 +152,33 @@ export class StoreConnection {
 
   private unary<C extends RawCmd>(cmd: C, req: CmdRequest<C>, scope: CallScope): Promise<CmdResponse<C>> {
     const method = (this.client[cmd] as unknown as UnaryMethod<CmdRequest<C>, CmdResponse<C>>).bind(this.client);
-    return unaryCall(method, req, scope);
+    return unaryCall(method, req, scope, this.opts.rpcTimeoutMs);
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper !== undefined) return;
+    const every = Math.max(10, Math.min(1000, this.opts.rpcTimeoutMs / 4));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const [id, p] of this.pending) {
+      if (p.expiresAt > now) continue;
+      this.pending.delete(id);
+      p.reject(
+        new ClientError(ClientErrorCodes.STORE_UNAVAILABLE, `no answer from ${this.address} within ${this.opts.rpcTimeoutMs} ms`, {
+          details: { address: this.address, rpcTimeoutMs: this.opts.rpcTimeoutMs },
+        }),
+      );
+    }
+    if (this.pending.size === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private flush(): void {
