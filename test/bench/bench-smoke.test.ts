@@ -1,7 +1,7 @@
 /**
  * Smoke runs of the benchmark harness, end to end through its worker threads: short workloads
- * against a local RocksDB and an in-process fake mrkv (real store gRPC server, fake PD, the
- * test-double client). etcd: bench-etcd.test.ts; the command: bench-cli.test.ts. No performance
+ * against a local RocksDB and an in-process fake mrkv (the real store gRPC server around an
+ * in-memory RawKV, a fake PD) through the real `@mrkv/client`. etcd: bench-etcd.test.ts; the command: bench-cli.test.ts. No performance
  * assertions: only that operations ran, data landed and the figures are consistent.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchCodes, benchKey, openDriver, parseBenchArgs, reportJson, runBench, type ProgressSink, type TargetResult } from '@mrkv/bench';
 import { startFakeMrkv, type FakeMrkv } from './fake-mrkv.js';
 
-const FAKE_CLIENT = new URL('./fake-raw-client.ts', import.meta.url).href;
 
 function sink(lines: string[]): ProgressSink {
   return { tty: false, write: (s) => lines.push(s) };
@@ -71,7 +70,7 @@ describe('rocksdb target', () => {
   });
 });
 
-describe('mrkv target (in-process fake cluster, test-double client)', () => {
+describe('mrkv target (in-process fake cluster, @mrkv/client)', () => {
   let fake: FakeMrkv;
   beforeAll(async () => {
     fake = await startFakeMrkv();
@@ -81,7 +80,7 @@ describe('mrkv target (in-process fake cluster, test-double client)', () => {
   });
 
   it('loads through the client and runs YCSB-B from two worker threads', async () => {
-    const opts = parseBenchArgs(['--target', 'mrkv', '--pd', fake.pdAddress, '--client-module', FAKE_CLIENT, '--workload', 'ycsb-b', '--keys', '300', '--ops', '1500', '--workers', '2', '--concurrency', '8']);
+    const opts = parseBenchArgs(['--target', 'mrkv', '--pd', fake.pdAddress, '--workload', 'ycsb-b', '--keys', '300', '--ops', '1500', '--workers', '2', '--concurrency', '8']);
     const r = ok((await runBench(opts, { progress: sink([]) })).results[0]);
     expect(fake.kv.size).toBe(300);
     expect(r.workers).toBe(2);
