@@ -8,6 +8,7 @@
  * REGION_UNAVAILABLE, STORE_UNAVAILABLE or PD_UNAVAILABLE by kind, with `err` as the cause.
  * `dispose()` must run when the call ends (it clears the deadline timer and the listeners).
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock, Rng } from '@mrkv/common';
 import { backoffDelay, type BackoffCurve, type BackoffKind } from './backoff.js';
 import { ClientError, ClientErrorCodes, type ClientErrorCode } from './errors.js';
@@ -54,6 +55,8 @@ export class CallScope {
     private readonly opts: ScopeOptions,
   ) {
     this.signal = this.controller.signal;
+    // One listener per request in flight (a batch call sends many).
+    setMaxListeners(0, this.signal);
     this.deadline = env.clock.nowMs() + opts.timeoutMs;
     this.timer = setTimeout(() => this.end(this.deadlineError()), Math.max(0, opts.timeoutMs));
     this.timer.unref?.();

@@ -10,7 +10,6 @@
  *
  * Results come back per chunk or piece, with the indexes of the keys they cover.
  */
-import { compareBytes } from '@mrkv/common';
 import type { errorpb } from '@mrkv/proto';
 import type { CallScope } from './call-scope.js';
 import type { CachedRegion, RegionCache } from './region-cache.js';
@@ -79,16 +78,12 @@ export class Dispatcher {
     scope: CallScope,
     opts: SendOptions,
   ): Promise<R[]> {
-    const pieces: Array<{ entry: CachedRegion; start: Uint8Array; end: Uint8Array }> = [];
-    let cur = start;
-    for (;;) {
-      const entry = await this.cache.locateKey(cur, scope);
+    const entries = await this.cache.locateRange(start, end, scope);
+    const pieces = entries.map((entry, i) => {
       const rEnd = entry.region.endKey;
-      const last = rEnd.length === 0 || (end.length > 0 && compareBytes(rEnd, end) >= 0);
-      pieces.push({ entry, start: cur, end: last ? end : rEnd });
-      if (last) break;
-      cur = rEnd;
-    }
+      const last = i === entries.length - 1;
+      return { entry, start: i === 0 ? start : entry.region.startKey, end: last ? end : rEnd };
+    });
     const jobs = pieces.map(async (p): Promise<R[]> => {
       const res = await this.sender.send(p.entry, build(p.start, p.end), scope, opts);
       return res !== undefined ? [res] : this.onRange(p.start, p.end, build, scope, opts);

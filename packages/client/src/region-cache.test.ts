@@ -203,3 +203,21 @@ describe('RegionCache property', () => {
     );
   });
 });
+
+describe('RegionCache.locateRange', () => {
+  it('fills gaps with one ScanRegions batch and reuses cached regions', async () => {
+    const { pd, cache, scope } = setup(FOUR);
+    const cached = await cache.locateKey(b('h'), scope);
+    pd.calls = [];
+    const rs = await cache.locateRange(b('a'), b('u'), scope);
+    expect(rs.map((e) => e.region.id)).toEqual([1, 2, 3, 4]);
+    expect(pd.calls).toEqual(['ScanRegions']);
+    expect(rs[1]).toBe(cached);
+    expect(cached.invalid).toBe(false);
+    pd.calls = [];
+    expect((await cache.locateRange(b('h'), new Uint8Array(), scope)).map((e) => e.region.id)).toEqual([2, 3, 4]);
+    expect((await cache.locateRange(b('h'), b('i'), scope)).map((e) => e.region.id)).toEqual([2]);
+    expect(pd.calls).toEqual([]);
+    scope.dispose();
+  });
+});

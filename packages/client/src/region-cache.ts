@@ -72,6 +72,29 @@ export class RegionCache {
   }
 
   /**
+   * The regions covering `[start, end)` (empty `end` = +inf), in key order: cached ones as they
+   * are, the gaps filled with ScanRegions in batches (client-go `BatchLoadRegionsWithKeyRange`)
+   * rather than one GetRegion per region.
+   */
+  async locateRange(start: Uint8Array, end: Uint8Array, scope: CallScope): Promise<CachedRegion[]> {
+    const out: CachedRegion[] = [];
+    let cur = start;
+    for (;;) {
+      let e = this.findByKey(cur);
+      if (e === undefined) {
+        const batch = await this.pd.scanRegions(cur, end, SCAN_BATCH, scope);
+        for (const info of batch) this.insert(info);
+        // A gap or a lagging PD: fall back to the single lookup (it backs off when PD knows nothing).
+        e = this.findByKey(cur) ?? (await this.locateKey(cur, scope));
+      }
+      out.push(e);
+      const rEnd = e.region.endKey;
+      if (rEnd.length === 0 || (end.length > 0 && compareBytes(rEnd, end) >= 0)) return out;
+      cur = rEnd;
+    }
+  }
+
+  /**
    * The region holding the keys just below `endKey` (client-go `LocateEndKey`): the one with
    * `start < endKey <= end`. An empty `endKey` means +infinity (the last region).
    */
@@ -132,6 +155,13 @@ export class RegionCache {
   /** Inserts a region from PD or an error payload, dropping every cached region it overlaps. */
   insert(info: RegionInfo): CachedRegion {
     const r = info.region;
+    const same = this.byId.get(r.id);
+    if (same !== undefined && !same.invalid && compareEpoch(same.region.regionEpoch, r.regionEpoch) === 'equal') {
+      // Nothing changed (a ScanRegions batch overlapping the cache): keep the entry and the
+      // leader it learned, so requests holding it need not re-locate.
+      same.leader ??= info.leader;
+      return same;
+    }
     const entry: CachedRegion = { region: r, leader: info.leader ?? undefined, invalid: false, cursor: 0 };
     // Every entry overlapping [r.start, r.end) sits from the one holding r.start onward.
     let i = this.upperBound(r.startKey) - 1;
