@@ -38,15 +38,19 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
   }
 
   async end(fsms: readonly ApplyFsm[]): Promise<void> {
-    for (const fsm of fsms) {
-      const msgs = fsm.pending;
-      fsm.pending = [];
-      for (const msg of msgs) {
-        if (fsm.destroyed) break;
-        await this.handle(fsm, msg);
+    try {
+      for (const fsm of fsms) {
+        const msgs = fsm.pending;
+        fsm.pending = [];
+        for (const msg of msgs) {
+          if (fsm.destroyed) break;
+          await this.handle(fsm, msg);
+        }
       }
+      await this.flush();
+    } catch (err) {
+      this.ctx.fatal(err);
     }
-    await this.flush();
   }
 
   private async handle(fsm: ApplyFsm, msg: ApplyMsg): Promise<void> {
@@ -85,13 +89,7 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     r.done = [];
     r.touched.clear();
     r.overlay.clear();
-    try {
-      await this.ctx.kvEngine.write(wb, { sync });
-    } catch (err) {
-      // The kv engine refused a write: nothing after this point can be trusted to be durable.
-      this.ctx.logger.fatal({ err }, 'apply write failed');
-      throw err;
-    }
+    await this.ctx.kvEngine.write(wb, { sync });
     this.ctx.counters.applyWrites++;
     for (const cb of done) cb();
     for (const [fsm, results] of touched) {

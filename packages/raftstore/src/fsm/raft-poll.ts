@@ -37,7 +37,12 @@ export class RaftPollHandler implements PollHandler<Peer, PeerMsg, null, never> 
   async end(): Promise<void> {
     const round = this.ctx.round;
     if (round.batch !== undefined && !round.batch.isEmpty()) {
-      await this.ctx.raftEngine.write(round.batch, { sync: round.sync });
+      try {
+        await this.ctx.raftEngine.write(round.batch, { sync: round.sync });
+      } catch (err) {
+        this.ctx.fatal(err);
+        return;
+      }
       this.ctx.counters.raftWrites++;
       if (round.sync) this.ctx.counters.raftSyncs++;
     }

@@ -11,6 +11,7 @@ import type { StoreContext } from '../store/context.js';
 import { destroyPeer } from './destroy.js';
 import { heartbeatPd } from './pd.js';
 import { completeReads } from './read.js';
+import { syncApplied } from './ready.js';
 import { sendTombstone } from './send.js';
 import { onSplitApplied } from './split.js';
 
@@ -18,7 +19,7 @@ export function onApplyRes(peer: Peer, ctx: StoreContext, msg: Extract<PeerMsg, 
   if (peer.destroyed) return;
   if (msg.appliedIndex > peer.applied.index) {
     peer.applied = { index: msg.appliedIndex, term: msg.appliedTerm };
-    peer.rawNode.advanceApplyTo(msg.appliedIndex);
+    syncApplied(peer);
   }
   for (const r of msg.results) onExecResult(peer, ctx, r);
   completeReads(peer);

@@ -60,6 +60,17 @@ export function onPersisted(peer: Peer, ctx: StoreContext, number: number, messa
   if (peer.destroyed) return;
   peer.rawNode.onPersistReady(number);
   sendRaftMessages(peer, ctx, messages);
+  syncApplied(peer);
+}
+
+/**
+ * Tells raft what is applied, never beyond what it knows is durable (a snapshot counts as
+ * applied once its Ready is persisted).
+ */
+export function syncApplied(peer: Peer): void {
+  const st = peer.rawNode.basicStatus();
+  const to = Math.min(peer.applied.index, st.commit, st.persisted);
+  if (to > st.applied) peer.rawNode.advanceApplyTo(to);
 }
 
 /** Hands committed entries, and the proposals they answer, to the apply FSM. */

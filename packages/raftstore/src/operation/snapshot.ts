@@ -64,7 +64,6 @@ export function onSnapshotApplied(peer: Peer, ctx: StoreContext, region: Region 
   peer.unpersistedReadies++;
   ctx.round.persisted.push({ regionId: peer.regionId, number: parked.number, messages: parked.persistedMessages });
   peer.applied = { index: idx, term: parked.snapshot.metadata.term };
-  peer.rawNode.advanceApplyTo(idx);
   ctx.counters.snapshotsApplied++;
   if (parked.committedEntries.length > 0) sendCommitted(peer, ctx, parked.committedEntries);
   completeReads(peer);

@@ -65,6 +65,11 @@ export interface StoreContext {
   sendSnapshot(regionId: number, toPeerId: number, toStoreId: number, encoded: Uint8Array, data: Uint8Array): void;
   /** Removes a destroyed peer from the raft system (its apply FSM leaves after its `destroy`). */
   removePeer(regionId: number): void;
+  /**
+   * An I/O failure in a poll round: acknowledgements can no longer be trusted, so the store must
+   * stop (the process exits in production). Ignored once the store was killed (tests).
+   */
+  fatal(err: unknown): void;
   /** Creates the peer of a region that a split of a local region produced (split.ts). */
   createSplitPeer(region: import('@mrkv/proto').Region, campaign: boolean): void;
 }

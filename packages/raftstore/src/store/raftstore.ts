@@ -57,6 +57,8 @@ export interface RaftstoreOptions {
   timers?: Timers;
   /** Seed of the peers' election-timeout randomness (fixed in tests and simulation). */
   seed?: number;
+  /** Called on a fatal I/O failure (default: rethrow, which ends the process). */
+  onFatal?: (err: unknown) => void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -73,6 +75,7 @@ export class Raftstore implements RaftMessageSink {
   private readonly timers: Timers;
   private tick: { cancel(): void } | undefined;
   private stopped = false;
+  private killed = false;
   readonly startTime: number;
 
   constructor(private readonly opts: RaftstoreOptions) {
@@ -101,6 +104,12 @@ export class Raftstore implements RaftMessageSink {
         this.raftPoller.deregister(id);
       },
       createSplitPeer: (region, campaign) => this.createSplitPeer(region, campaign),
+      fatal: (err) => {
+        if (this.killed) return;
+        opts.logger.fatal({ err }, 'raftstore I/O failed; stopping');
+        if (opts.onFatal !== undefined) opts.onFatal(err);
+        else throw err;
+      },
     };
     const pollerCfg = { maxBatchSize: opts.cfg.maxBatchSize, messagesPerTick: opts.cfg.messagesPerTick };
     this.raftPoller = new Poller(new RaftPollHandler(this.ctx), null, scheduler, pollerCfg);
@@ -324,6 +333,15 @@ export class Raftstore implements RaftMessageSink {
   /** Resolves when both systems have nothing to do (tests). */
   async whenIdle(): Promise<void> {
     await Promise.all([this.raftPoller.whenIdle(), this.applyPoller.whenIdle()]);
+  }
+
+  /** Stops everything at once, as kill -9 would (tests): no more rounds, failures ignored. */
+  kill(): void {
+    this.killed = true;
+    this.stopped = true;
+    this.tick?.cancel();
+    this.raftPoller.stop();
+    this.applyPoller.stop();
   }
 
   /** Stops ticking and routing and waits for the systems to drain. Engines stay open. */

@@ -13,6 +13,8 @@ import { Raftstore } from '../store/raftstore.js';
 import { RaftstoreRawKv } from '../store/raw-kv.js';
 import type { RawKvApi } from '../store/api.js';
 import { InProcessPd } from './fake-pd.js';
+import type { CmdResult } from '../fsm/msgs.js';
+import type { AdminCmd } from '../wire/raft-cmd.js';
 import { SimNetwork } from './sim-network.js';
 
 export interface ClusterOptions {
@@ -110,7 +112,7 @@ export class TestCluster {
     const st = s.store;
     s.store = undefined;
     s.rawKv = undefined;
-    if (st !== undefined) void st.stop();
+    st?.kill();
     s.kvDisk.crash();
     s.raftDisk.crash();
     s.kv = undefined;
@@ -195,6 +197,25 @@ export class TestCluster {
       if (Date.now() > deadline) throw new Error(`no leader for key ${Buffer.from(key).toString()} in time`);
       await sleep(10);
     }
+  }
+
+  /** Proposes an admin command on the region's leader and waits for it to apply. */
+  async admin(regionId: number, admin: AdminCmd, timeoutMs = 10_000): Promise<CmdResult & { ok: true }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const leader = await this.waitLeader(regionId, Math.max(1, deadline - Date.now()));
+      const r = await new Promise<CmdResult>((resolve) => {
+        if (!this.store(leader).send(regionId, { type: 'admin', admin, cb: resolve })) resolve({ ok: false, error: new Error('no peer') });
+      });
+      if (r.ok) return r;
+      if (!isRegionError(r.error) || Date.now() > deadline) throw r.error;
+      await sleep(20);
+    }
+  }
+
+  /** Adds, promotes or removes one peer. */
+  changePeer(regionId: number, changeType: 'AddNode' | 'AddLearnerNode' | 'RemoveNode', peer: Peer): Promise<CmdResult & { ok: true }> {
+    return this.admin(regionId, { t: 'changePeerV2', changes: [{ changeType, peer }] });
   }
 
   put(key: string, value: string): Promise<void> {

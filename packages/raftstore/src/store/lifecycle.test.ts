@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestCluster, waitFor } from '../testing/index.js';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.shutdown();
+  cluster = undefined;
+});
+
+describe('raftstore: membership and snapshots', () => {
+  it('replaces a voter (add learner, catch up by snapshot, promote, remove) under writes', async () => {
+    cluster = new TestCluster({ stores: 4 });
+    const region = await cluster.start([1, 2, 3]);
+    await cluster.waitLeader(region.id);
+    for (let i = 0; i < 30; i++) await cluster.put(`k${i}`, `v${i}`);
+    const newPeer = { id: cluster.pd.allocId(), storeId: 4, role: 'Learner' as const };
+    await cluster.changePeer(region.id, 'AddLearnerNode', newPeer);
+    await waitFor(async () => (await cluster!.peek(4, 'k29')) === 'v29', 10_000, 'the learner to catch up');
+    await cluster.changePeer(region.id, 'AddNode', { ...newPeer, role: 'Voter' });
+    const leaving = [1, 2, 3].find((s) => s !== cluster!.leaderStore(region.id))!;
+    const leavingPeer = cluster.store(leaving).peers.get(region.id)!.meta;
+    await cluster.changePeer(region.id, 'RemoveNode', leavingPeer);
+    await waitFor(() => !cluster!.store(leaving).peers.has(region.id), 10_000, 'the removed peer to destroy itself');
+    expect(await cluster.peek(leaving, 'k1')).toBeUndefined();
+    await cluster.put('after', 'yes');
+    await waitFor(async () => (await cluster!.peek(4, 'after')) === 'yes', 10_000, 'the new voter to replicate');
+    const r = cluster.regionOf(Buffer.from('a'))!;
+    expect(r.peers.map((p) => p.storeId).sort()).toEqual([1, 2, 3, 4].filter((s) => s !== leaving));
+    expect(r.regionEpoch.confVer).toBe(4);
+  });
+
+  it('compacts the log on every replica once all have it, and restarts from the compacted log', async () => {
+    cluster = new TestCluster({ stores: 3, cfg: { raftLogGcThreshold: 5, raftLogGcTickMs: 40 } });
+    const region = await cluster.start();
+    await cluster.waitLeader(region.id);
+    for (let i = 0; i < 60; i++) await cluster.put(`k${i}`, `v${i}`);
+    for (const s of [1, 2, 3]) {
+      await waitFor(() => cluster!.store(s).peers.get(region.id)!.storage.firstIndex() > 40, 10_000, `log compaction on store ${s}`);
+    }
+    for (const s of [1, 2, 3]) await cluster.crash(s);
+    for (const s of [1, 2, 3]) await cluster.restart(s);
+    await cluster.waitLeader(region.id);
+    for (let i = 0; i < 60; i += 7) expect(await cluster.get(`k${i}`)).toBe(`v${i}`);
+  });
+
+  it('bounds the log with a follower down (forced compaction) and recovers it by snapshot', async () => {
+    cluster = new TestCluster({ stores: 3, cfg: { raftLogGcThreshold: 5, raftLogGcCountLimit: 20, raftLogGcTickMs: 40 } });
+    const region = await cluster.start();
+    const leader = await cluster.waitLeader(region.id);
+    const down = [1, 2, 3].find((s) => s !== leader)!;
+    await cluster.crash(down);
+    for (let i = 0; i < 80; i++) await cluster.put(`k${i}`, `v${i}`);
+    const leaderPeer = cluster.store(cluster.leaderStore(region.id)!).peers.get(region.id)!;
+    await waitFor(() => leaderPeer.storage.lastIndex() - leaderPeer.storage.firstIndex() < 40, 10_000, 'a bounded log');
+    await cluster.restart(down);
+    await waitFor(async () => (await cluster!.peek(down, 'k79')) === 'v79', 10_000, 'the follower to catch up by snapshot');
+    expect(cluster.store(cluster.leaderStore(region.id)!).ctx.counters.snapshotsSent).toBeGreaterThan(0);
+  });
+});
+
+describe('raftstore: restart', () => {
+  it('comes back after every store crashes at once with every acknowledged write', async () => {
+    cluster = new TestCluster({ stores: 3 });
+    const region = await cluster.start();
+    await cluster.waitLeader(region.id);
+    const acked: string[] = [];
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; i < 25; i++) {
+        await cluster!.put(`w${w}-${i}`, `v${i}`);
+        acked.push(`w${w}-${i}`);
+      }
+    });
+    await Promise.all(writers);
+    const before = new Map([1, 2, 3].map((s) => [s, cluster!.store(s).peers.get(region.id)!.applied.index]));
+    for (const s of [1, 2, 3]) await cluster.crash(s);
+    for (const s of [1, 2, 3]) await cluster.restart(s);
+    for (const s of [1, 2, 3]) {
+      const p = cluster.store(s).peers.get(region.id)!;
+      expect(p.storage.hardState.commit).toBeGreaterThanOrEqual(p.applied.index);
+    }
+    await cluster.waitLeader(region.id);
+    for (const k of acked) expect(await cluster.get(k)).toBe(`v${k.split('-')[1]}`);
+    for (const s of [1, 2, 3]) {
+      await waitFor(() => cluster!.store(s).peers.get(region.id)!.applied.index >= before.get(s)!, 10_000, 'applied index to come back');
+    }
+  });
+});
+
+describe('raftstore: split', () => {
+  it('splits a region under writes; reads and writes go to the right children', async () => {
+    cluster = new TestCluster({ stores: 3 });
+    const region = await cluster.start();
+    const leader = await cluster.waitLeader(region.id);
+    for (let i = 0; i < 20; i++) await cluster.put(`k${String(i).padStart(2, '0')}`, `v${i}`);
+    const ctx = cluster.contextFor(cluster.store(leader).peers.get(region.id)!.region, leader);
+    const regions = await cluster.rawKv(leader).splitRegion(ctx, [Buffer.from('k05'), Buffer.from('k15')]);
+    expect(regions).toHaveLength(3);
+    expect(regions.map((r) => r.regionEpoch.version)).toEqual([3, 3, 3]);
+    expect(regions[2]!.id).toBe(region.id);
+    for (const r of regions) await cluster.waitLeader(r.id);
+    for (let i = 0; i < 20; i++) expect(await cluster.get(`k${String(i).padStart(2, '0')}`)).toBe(`v${i}`);
+    await cluster.put('k10', 'new');
+    expect(await cluster.get('k10')).toBe('new');
+    // The old epoch is refused with the new regions.
+    await expect(cluster.rawKv(leader).rawGet(ctx, Buffer.from('k01'))).rejects.toMatchObject({ variant: 'epochNotMatch' });
+    for (const s of [1, 2, 3]) await waitFor(() => cluster!.store(s).peers.size === 3, 10_000, 'children on every store');
+    // Restart keeps the split.
+    for (const s of [1, 2, 3]) await cluster.crash(s);
+    for (const s of [1, 2, 3]) await cluster.restart(s);
+    for (const s of [1, 2, 3]) expect(cluster.store(s).peers.size).toBe(3);
+    expect(await cluster.get('k10')).toBe('new');
+  });
+});
