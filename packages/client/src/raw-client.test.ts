@@ -52,6 +52,25 @@ describe.each(['batch', 'unary'] as const)('RawClient over %s', (transport) => {
     await client.batchDelete([]);
   });
 
+  it('cuts large batches into chunks per region and sends them concurrently', async () => {
+    const small = createRawClient({ pdEndpoints: c.pdEndpoints, transport, maxBatchKeys: 3 });
+    try {
+      const keys = Array.from({ length: 40 }, (_, i) => `${'abcdefghijklmnopqrstuvwxyz'[i % 26]}-chunk-${i}`);
+      const before = c.served.length;
+      await small.batchPut(keys.map((k) => ({ key: k, value: k })));
+      const puts = c.served.slice(before).filter((s) => s.op === 'batchPut');
+      // 4 regions; each region's keys in chunks of at most 3.
+      expect(puts.length).toBeGreaterThanOrEqual(Math.ceil(40 / 3));
+      expect(new Set(puts.map((s) => s.regionId)).size).toBe(4);
+      const got = await small.batchGet(keys);
+      expect(got.map((p) => bytesToString(p.value))).toEqual(keys);
+      await small.batchDelete(keys);
+      expect(await small.batchGet(keys)).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('batchPut keeps the last value of a repeated key', async () => {
     await client.batchPut([
       { key: 'dup', value: '1' },
@@ -113,6 +132,17 @@ describe.each(['batch', 'unary'] as const)('RawClient over %s', (transport) => {
     await expect(client.deleteRange('z', 'a')).rejects.toMatchObject({ code: ClientErrorCodes.INVALID_ARGUMENT });
     await expect(client.scanAll('z', 'a')).rejects.toMatchObject({ code: ClientErrorCodes.INVALID_ARGUMENT });
     await expect(client.scanAll('a', 'z', { batchSize: 0 })).rejects.toMatchObject({ code: ClientErrorCodes.INVALID_ARGUMENT });
+  });
+
+  it('reads values larger than gRPC’s 4 MiB default in one scan batch', async () => {
+    const big = new Uint8Array(3 * 1024 * 1024).fill(7);
+    await client.batchPut([
+      { key: 'big1', value: big },
+      { key: 'big2', value: big },
+    ]);
+    const got = await client.scanAll('big', 'big3');
+    expect(got.map((p) => p.value.length)).toEqual([big.length, big.length]);
+    await client.deleteRange('big', 'big3');
   });
 
   it("surfaces a store's final refusal as REQUEST_FAILED with the store's code", async () => {

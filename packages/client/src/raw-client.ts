@@ -61,6 +61,10 @@ export interface RawClientOptions {
   readonly rpcTimeoutMs?: number;
   /** Longest single PD call. Default 3000 ms. */
   readonly pdRpcTimeoutMs?: number;
+  /**
+   * gRPC channel options for PD and stores, merged over the defaults (64 MiB messages both ways,
+   * so a scan batch of large values is not refused by gRPC's 4 MiB receive default).
+   */
   readonly channelOptions?: grpc.ChannelOptions;
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -85,6 +89,11 @@ export function createRawClient(options: RawClientOptions): RawClientInternals {
 
 const EMPTY = new Uint8Array();
 
+const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_send_message_length': 64 * 1024 * 1024,
+};
+
 class GrpcRawClient implements RawClientInternals {
   readonly pd: PdClient;
   readonly regionCache: RegionCache;
@@ -99,6 +108,7 @@ class GrpcRawClient implements RawClientInternals {
   private readonly replicaRead: boolean;
   private readonly scanBatchSize: number;
   private readonly forCas: boolean;
+  private readonly channelOptions: grpc.ChannelOptions;
 
   constructor(private readonly opts: RawClientOptions) {
     this.logger = (opts.logger ?? noopLogger).child({ component: 'raw-client' });
@@ -107,11 +117,12 @@ class GrpcRawClient implements RawClientInternals {
     this.replicaRead = opts.replicaRead ?? false;
     this.scanBatchSize = positive(opts.scanBatchSize, 1024, 'scanBatchSize');
     this.forCas = opts.atomicForCas ?? false;
+    this.channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...opts.channelOptions };
     this.pd = new PdClient({
       endpoints: opts.pdEndpoints,
       logger: this.logger,
       ...(opts.pdRpcTimeoutMs === undefined ? {} : { rpcTimeoutMs: opts.pdRpcTimeoutMs }),
-      ...(opts.channelOptions === undefined ? {} : { channelOptions: opts.channelOptions }),
+      channelOptions: this.channelOptions,
     });
     this.regionCache = new RegionCache(this.pd, this.logger);
     this.sender = new RegionRequestSender(this.regionCache, (a) => this.connection(a), () => this.pd.clusterId, this.logger);
@@ -306,7 +317,7 @@ class GrpcRawClient implements RawClientInternals {
         rpcTimeoutMs: positive(this.opts.rpcTimeoutMs, 10_000, 'rpcTimeoutMs'),
         maxBatchSize: positive(this.opts.maxFrameRequests, 128, 'maxFrameRequests'),
         logger: this.logger,
-        ...(this.opts.channelOptions === undefined ? {} : { channelOptions: this.opts.channelOptions }),
+        channelOptions: this.channelOptions,
       });
       this.connections.set(address, c);
     }
