@@ -28,6 +28,9 @@ export interface ScopeOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** The longest delay a Node timer holds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const GIVE_UP: Record<BackoffKind, ClientErrorCode> = {
   tikvRpc: ClientErrorCodes.STORE_UNAVAILABLE,
   pdRpc: ClientErrorCodes.PD_UNAVAILABLE,
@@ -47,7 +50,7 @@ export class CallScope {
   private readonly controller = new AbortController();
   private readonly attempts = new Map<BackoffKind, number>();
   private slept = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
   private readonly unlisten: Array<() => void> = [];
 
   constructor(
@@ -58,8 +61,9 @@ export class CallScope {
     // One listener per request in flight (a batch call sends many).
     setMaxListeners(0, this.signal);
     this.deadline = env.clock.nowMs() + opts.timeoutMs;
-    this.timer = setTimeout(() => this.end(this.deadlineError()), Math.max(0, opts.timeoutMs));
-    this.timer.unref?.();
+    // Timers hold at most 2^31-1 ms; a longer (or infinite) deadline simply never fires.
+    this.timer = opts.timeoutMs <= MAX_TIMER_MS ? setTimeout(() => this.end(this.deadlineError()), Math.max(0, opts.timeoutMs)) : undefined;
+    this.timer?.unref();
     this.follow(env.closing, () => new ClientError(ClientErrorCodes.CLOSED, 'the client is closed'));
     if (opts.signal !== undefined) {
       this.follow(opts.signal, (s) => new ClientError(ClientErrorCodes.CANCELLED, 'the call was cancelled', { cause: s.reason }));
@@ -99,7 +103,7 @@ export class CallScope {
       });
     }
     this.slept += delay;
-    await this.sleep(delay);
+    await this.sleep(Math.min(delay, MAX_TIMER_MS));
   }
 
   /** Sleeps `ms`, or throws the scope's failure when the call ends first. */

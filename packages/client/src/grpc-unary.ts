@@ -24,7 +24,8 @@ export function unaryCall<Req, Res>(method: UnaryMethod<Req, Res>, req: Req, sco
     const onAbort = (): void => {
       call.cancel();
     };
-    const call = method(req, { deadline: new Date(Date.now() + Math.max(1, budget)) }, (err, res) => {
+    const deadline = Number.isFinite(budget) ? new Date(Date.now() + Math.max(1, budget)) : Infinity;
+    const call = method(req, { deadline }, (err, res) => {
       scope.signal.removeEventListener('abort', onAbort);
       if (scope.signal.aborted) reject(scope.failure());
       else if (err !== null) reject(err);

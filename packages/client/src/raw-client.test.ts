@@ -125,6 +125,17 @@ describe.each(['batch', 'unary'] as const)('RawClient over %s', (transport) => {
     expect(await client.get('cas')).toBeUndefined();
   });
 
+  it('accepts calls without a deadline (timeoutMs: Infinity)', async () => {
+    const forever = createRawClient({ pdEndpoints: c.pdEndpoints, transport, timeoutMs: Infinity, rpcTimeoutMs: Infinity });
+    try {
+      await forever.put('eternal', 'yes');
+      expect(bytesToString((await forever.get('eternal'))!)).toBe('yes');
+      expect(await forever.compareAndSwap('eternal', 'yes', null)).toMatchObject({ succeeded: true });
+    } finally {
+      await forever.close();
+    }
+  });
+
   it('rejects bad arguments with INVALID_ARGUMENT before sending', async () => {
     await expect(client.get('')).rejects.toMatchObject({ code: ClientErrorCodes.INVALID_ARGUMENT });
     await expect(client.put('', 'v')).rejects.toMatchObject({ code: ClientErrorCodes.INVALID_ARGUMENT });

@@ -105,7 +105,8 @@ export class RegionRequestSender {
       regionEpoch: epochToWire(entry.region.regionEpoch),
       peer: peerToWire(peer),
       replicaRead,
-      maxExecutionDurationMs: Math.max(1, Math.ceil(scope.remainingMs())),
+      // 0 = no server-side deadline (a call without one).
+      maxExecutionDurationMs: Number.isFinite(scope.remainingMs()) ? Math.max(1, Math.ceil(scope.remainingMs())) : 0,
       clusterId: this.clusterId() || '0',
     };
   }

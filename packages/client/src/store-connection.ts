@@ -157,6 +157,7 @@ export class StoreConnection {
 
   private startSweeper(): void {
     if (this.sweeper !== undefined) return;
+    if (!Number.isFinite(this.opts.rpcTimeoutMs)) return;
     const every = Math.max(10, Math.min(1000, this.opts.rpcTimeoutMs / 4));
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
