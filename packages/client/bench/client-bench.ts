@@ -6,6 +6,7 @@
  * SDK adds, not cluster throughput.
  *
  *   node tools/run-ts.mjs packages/client/bench/client-bench.ts [--ops N] [--concurrency C] [--value-size B]
+ *     [--transport batch,unary] [--op put,get]
  *
  * Prints a table, then one JSON line.
  */
@@ -20,6 +21,12 @@ const arg = (name: string, dflt: number): number => {
 const ops = arg('ops', 20_000);
 const concurrency = arg('concurrency', 64);
 const valueSize = arg('value-size', 256);
+const pick = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const transports = (pick('transport') ?? 'batch,unary').split(',') as TransportMode[];
+const opsToRun = (pick('op') ?? 'put,get').split(',') as Array<'put' | 'get'>;
 
 interface Result {
   transport: TransportMode;
@@ -62,8 +69,8 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 const cluster = await SimCluster.start({ stores: 3, splits: ['user00002500', 'user00005000', 'user00007500', 'user00010000', 'user00012500', 'user00015000', 'user00017500'] });
 const results: Result[] = [];
 try {
-  for (const transport of ['batch', 'unary'] as const) {
-    for (const op of ['put', 'get'] as const) results.push(await run(cluster, transport, op));
+  for (const transport of transports) {
+    for (const op of opsToRun) results.push(await run(cluster, transport, op));
   }
 } finally {
   await cluster.close();
