@@ -7,7 +7,7 @@ import { GrpcStorePd } from '@mrkv/store-server';
 import { createPdAdminClient, type pdadmin, type pdpb } from '@mrkv/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdProcess } from './pd-process.js';
-import { SimCluster, storeMeta, unary, waitFor } from './sim-store.js';
+import { eventually, SimCluster, storeMeta, unary, waitFor } from './sim-store.js';
 
 function tsoValues(sim: SimCluster, n: number): Promise<bigint[]> {
   return new Promise((resolve, reject) => {
@@ -109,11 +109,7 @@ describe('mrkv-pd process', () => {
       const admin = createPdAdminClient(pd.addr);
       try {
         await unary(admin, 'SetScheduler', { name: 'replica-checker', enabled: false });
-        let leaderKnown = false;
-        await waitFor(() => {
-          void unary<pdadmin.RegionView__Output>(admin, 'GetRegion', { regionId: region.id }).then((v) => (leaderKnown = v.leader != null));
-          return leaderKnown;
-        }, 10_000, 'the heartbeat to be processed');
+        await eventually(() => unary<pdadmin.RegionView__Output>(admin, 'GetRegion', { regionId: region.id }), (v) => v.leader != null, 10_000, 'the heartbeat to be processed');
         await unary(admin, 'AddOperator', { addPeer: { regionId: region.id, storeId } });
         await waitFor(() => got.length > 0, 10_000, 'an operator through GrpcStorePd');
         expect(got[0]).toMatchObject({ regionId: region.id, targetPeer: region.peers[0], operator: { kind: 'changePeer', changeType: 'AddLearnerNode', peer: { storeId, role: 'Learner' } } });

@@ -95,3 +95,14 @@ export class SimCluster {
 export function storeMeta(id: number): pdpb.PutStoreRequest['store'] {
   return { id, address: `127.0.0.1:${30000 + id}`, version: '0.1.0', statusAddress: `127.0.0.1:${31000 + id}` };
 }
+
+/** Polls `fn` until `pred` holds for its result; resolves with that result. */
+export async function eventually<T>(fn: () => Promise<T>, pred: (t: T) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && pred(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
