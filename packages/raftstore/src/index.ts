@@ -48,3 +48,14 @@ export type {
   PdHeartbeatResponse,
   PdApi,
 } from './store/api.js';
+
+export { Raftstore, realTimers } from './store/raftstore.js';
+export type { RaftstoreOptions, Timers } from './store/raftstore.js';
+export { RaftstoreRawKv } from './store/raw-kv.js';
+export { bootstrapEngines, writeInitialRegion } from './store/bootstrap.js';
+export { StoreMeta } from './store/meta.js';
+export { encodeStoreRaftMessage, decodeStoreRaftMessage } from './wire/raft-message.js';
+export type { StoreRaftMessage } from './wire/raft-message.js';
+export { encodeRaftCmd, decodeRaftCmd } from './wire/raft-cmd.js';
+export type { RaftCmd, DataRequest, AdminCmd, PeerChange, SplitSpec, ChangeType } from './wire/raft-cmd.js';
+export type { PeerMsg, ApplyMsg, CmdResult, ExecResult } from './fsm/msgs.js';

@@ -31,6 +31,7 @@ export function heartbeatPd(peer: Peer, ctx: StoreContext): void {
     const pr = status.progress.get(p.id);
     if (pr === undefined || pr.match < peer.storage.truncated.index || pr.state === ProgressState.Snapshot) pendingPeers.push(p);
   }
+  peer.leader.hasPendingPeers = pendingPeers.length > 0 || downPeers.length > 0;
   const term = peer.term;
   const leader = peer.meta;
   const end = region.endKey.length === 0 ? undefined : dataEndKey(region.endKey);

@@ -14,6 +14,9 @@ import { heartbeatPd } from './pd.js';
 import { proposeAdmin } from './propose.js';
 import { tickReads } from './read.js';
 
+/** Heartbeat interval while peers are pending or down, so PD sees operator steps finish quickly. */
+const PENDING_HEARTBEAT_MS = 1000;
+
 export function onTick(peer: Peer, ctx: StoreContext): void {
   if (peer.destroyed) return;
   peer.ticks++;
@@ -22,7 +25,8 @@ export function onTick(peer: Peer, ctx: StoreContext): void {
   if (!peer.isLeader) return;
   const base = ctx.cfg.raftBaseTickMs;
   peer.leader.heartbeatTicks++;
-  if (peer.leader.heartbeatTicks * base >= ctx.cfg.pdHeartbeatTickMs) heartbeatPd(peer, ctx);
+  const every = peer.leader.hasPendingPeers ? Math.min(ctx.cfg.pdHeartbeatTickMs, PENDING_HEARTBEAT_MS) : ctx.cfg.pdHeartbeatTickMs;
+  if (peer.leader.heartbeatTicks * base >= every) heartbeatPd(peer, ctx);
   const gcEvery = Math.max(1, Math.round(ctx.cfg.raftLogGcTickMs / base));
   if (peer.ticks % gcEvery === 0) maybeCompactLog(peer, ctx);
 }

@@ -94,9 +94,19 @@ export class PeerStorage implements LogStorage {
     return this.cache.slice(lo - off, hi - off);
   }
 
-  snapshot(requestIndex: number, _to: number): Snapshot | TemporarilyUnavailable {
+  snapshot(requestIndex: number, to: number): Snapshot | TemporarilyUnavailable {
     const snap = this.generated;
-    if (snap !== undefined && snap.metadata.index >= requestIndex && snap.metadata.index >= this.truncated.index) return snap;
+    // A generated snapshot is reused only while it still fits: it covers the requested index and
+    // the log's start, and its membership includes the receiver (a peer added after it was made
+    // would refuse it).
+    if (
+      snap !== undefined &&
+      snap.metadata.index >= requestIndex &&
+      snap.metadata.index >= this.truncated.index &&
+      (snap.metadata.confState.voters.includes(to) || snap.metadata.confState.learners.includes(to) || snap.metadata.confState.learnersNext.includes(to))
+    ) {
+      return snap;
+    }
     if (!this.generating) {
       this.generating = true;
       this.requestSnapshot();

@@ -74,6 +74,8 @@ export class Peer {
     renewedForTerm: false,
     /** Ticks since the last region heartbeat to PD. */
     heartbeatTicks: 0,
+    /** The last heartbeat reported pending or down peers: report again soon (PD tracks operators by it). */
+    hasPendingPeers: false,
     /** Last time (ms) each peer was heard from, for down-peer reports. */
     lastHeard: new Map<number, number>(),
   };
