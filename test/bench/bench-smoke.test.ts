@@ -4,7 +4,7 @@
  * in-memory RawKV, a fake PD) through the real `@mrkv/client`. etcd: bench-etcd.test.ts; the command: bench-cli.test.ts. No performance
  * assertions: only that operations ran, data landed and the figures are consistent.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,17 @@ describe('rocksdb target', () => {
     expect(r.keysPerSec).toBeCloseTo(r.opsPerSec * 10, 5);
     expect(r.elapsedMs).toBeGreaterThanOrEqual(1000);
     expect(progress.some((l) => l.startsWith('[rocksdb raw-batch-put]'))).toBe(true);
+  });
+});
+
+describe('failures inside workers', () => {
+  it('keep their code across the thread boundary: a database that cannot be opened is TargetUnavailable', async () => {
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    const opts = parseBenchArgs(['--target', 'rocksdb', '--rocksdb-dir', join(file, 'db'), '--ops', '10']);
+    const [r] = (await runBench(opts, { progress: sink([]) })).results;
+    expect(r).toMatchObject({ target: 'rocksdb', ok: false, error: { code: BenchCodes.TARGET_UNAVAILABLE } });
+    expect(r!.ok ? '' : r!.error.message).toMatch(/^rocksdb: cannot open a client: /);
   });
 });
 

@@ -5,8 +5,8 @@
  */
 import { Piscina } from 'piscina';
 import { SOURCE_CONDITION } from '@mrkv/common';
-import { BenchCodes, BenchError, describeError } from './errors.js';
-import type { LoadResult, PingResult, RunResult, WorkerTask } from './tasks.js';
+import { BenchCodes, BenchError, describeError, type BenchCode } from './errors.js';
+import type { FailedResult, LoadResult, PingResult, RunResult, WorkerTask } from './tasks.js';
 
 const RUNNING_FROM_SOURCES = import.meta.url.endsWith('.ts');
 
@@ -34,20 +34,25 @@ export class LoadPool {
     await this.runAll<PingResult>(Array.from({ length: this.threads }, (_, worker) => ({ type: 'ping', worker })));
   }
 
-  /** Runs one task per entry of `tasks` at once, one per thread; rejects with the first failure. */
+  /**
+   * Runs one task per entry of `tasks` at once, one per thread; rejects with the first failure
+   * (a task's `FailedResult` as the `BenchError` it was, a dead thread as WORKER_FAILED).
+   */
   async runAll<R extends RunResult | LoadResult | PingResult>(tasks: readonly WorkerTask[]): Promise<R[]> {
     return Promise.all(
-      tasks.map((t) =>
-        (this.piscina.run(t) as Promise<R>).catch((e: unknown) => {
-          if (e instanceof BenchError) throw e;
-          // Errors cross the thread boundary as plain Errors with their own properties: keep the code.
-          const code = (e as { code?: unknown }).code;
-          if (typeof code === 'string' && code.startsWith('KV:Bench:')) {
-            throw new BenchError(code as BenchError['code'], (e as Error).message, { cause: e });
-          }
+      tasks.map(async (t) => {
+        let res: R | FailedResult;
+        try {
+          res = (await this.piscina.run(t)) as R | FailedResult;
+        } catch (e) {
           throw new BenchError(BenchCodes.WORKER_FAILED, `load generator ${t.worker} failed: ${describeError(e)}`, { cause: e });
-        }),
-      ),
+        }
+        if (res.type === 'failed') {
+          const code = (Object.values(BenchCodes) as string[]).includes(res.error.code) ? (res.error.code as BenchCode) : BenchCodes.WORKER_FAILED;
+          throw new BenchError(code, res.error.message, { details: { ...res.error.details, workerCode: res.error.code } });
+        }
+        return res;
+      }),
     );
   }
 

@@ -106,7 +106,7 @@ export function reportText(report: BenchReport): string {
   });
   for (const r of report.results) {
     if (!r.ok) {
-      table.push([r.target, { colSpan: 10, content: `FAILED [${r.error.code}] ${firstLine(r.error.message)}` }]);
+      table.push([r.target, 'FAILED', '', '', '', '', '', '', '', '', '']);
       continue;
     }
     const row = (name: string, op: string, opsPerSec: number, keysPerSec: string, count: number, errors: number, l: LatencySummary) => [
@@ -123,14 +123,9 @@ export function reportText(report: BenchReport): string {
     if (r.ok) {
       lines.push(`${r.target}: ${r.where}; ${r.workers} worker thread(s)${r.load ? `; loaded ${int(r.load.keys)} keys in ${(r.load.ms / 1000).toFixed(1)}s` : ''}`);
       for (const s of r.errorSamples) lines.push(`  error sample: ${s}`);
-    } else if (r.error.message.includes('\n')) {
-      lines.push(`${r.target} failed:\n${r.error.message}`);
+    } else {
+      lines.push(`${r.target} FAILED [${r.error.code}] ${r.error.message}`);
     }
   }
   return lines.join('\n');
-}
-
-function firstLine(s: string): string {
-  const i = s.indexOf('\n');
-  return i < 0 ? s : s.slice(0, i);
 }

@@ -2,6 +2,7 @@
  * The messages between the harness and its load-generator workers: the tasks (plain, cloneable
  * objects) and what a worker returns, plus the layout of the shared counter block both sides read.
  */
+import type { WireError } from '@mrkv/common';
 import type { TargetSpec } from './drivers/index.js';
 import type { OpKind, WorkloadSpec } from './workload.js';
 
@@ -86,6 +87,16 @@ export interface PingResult {
   readonly type: 'ping';
   readonly worker: number;
   readonly threadId: number;
+}
+
+/**
+ * What any task returns instead of throwing: class identity and own properties such as `code` do
+ * not survive the thread boundary, so failures cross as a plain `WireError` (STYLE.md §5).
+ */
+export interface FailedResult {
+  readonly type: 'failed';
+  readonly worker: number;
+  readonly error: WireError;
 }
 
 /** What a load task returns. */

@@ -16,7 +16,7 @@ import { openDriver, type KvDriver } from './drivers/index.js';
 import { BenchCodes, BenchError, describeError } from './errors.js';
 import { encodeHistogram, newHistogram, recordMs, type Histogram } from './histogram.js';
 import { ValuePool, benchKey } from './keys.js';
-import { SLOT_ISSUED, SLOT_KEY_COUNT, SLOT_WORKERS, type LoadResult, type LoadTask, type PingResult, type OpResult, type RunResult, type RunTask, type WorkerTask } from './tasks.js';
+import { SLOT_ISSUED, SLOT_KEY_COUNT, SLOT_WORKERS, type FailedResult, type LoadResult, type LoadTask, type PingResult, type OpResult, type RunResult, type RunTask, type WorkerTask } from './tasks.js';
 import { pickOp, type OpKind } from './workload.js';
 
 /** Distinct error messages kept per worker. */
@@ -24,9 +24,18 @@ const MAX_ERROR_SAMPLES = 5;
 /** Attempts per load batch before the load phase fails. */
 const LOAD_ATTEMPTS = 3;
 
-/** Piscina's entry: runs one task. */
-export default async function runTask(task: WorkerTask): Promise<RunResult | LoadResult | PingResult> {
+/** Piscina's entry: runs one task; a failure comes back as a `FailedResult`, never thrown. */
+export default async function runTask(task: WorkerTask): Promise<RunResult | LoadResult | PingResult | FailedResult> {
   if (task.type === 'ping') return { type: 'ping', worker: task.worker, threadId };
+  try {
+    return await runWithDriver(task);
+  } catch (e) {
+    const error = isMrkvError(e) ? e.toWire() : { code: BenchCodes.WORKER_FAILED, message: describeError(e) };
+    return { type: 'failed', worker: task.worker, error };
+  }
+}
+
+async function runWithDriver(task: LoadTask | RunTask): Promise<RunResult | LoadResult> {
   const driver = await openDriver(task.target).catch((e: unknown) => {
     if (isMrkvError(e)) throw e;
     throw new BenchError(BenchCodes.TARGET_UNAVAILABLE, `${task.target.kind}: cannot open a client: ${describeError(e)}`, { cause: e });
