@@ -63,13 +63,18 @@ async function load(driver: KvDriver, t: LoadTask): Promise<LoadResult> {
         keys.push(benchKey(i));
         vals.push(values.next());
       }
+      let first: unknown;
       for (let attempt = 1; ; attempt++) {
         try {
           await driver.batchPut(keys, vals);
           break;
         } catch (e) {
+          first ??= e;
           if (attempt >= LOAD_ATTEMPTS) {
-            throw new BenchError(BenchCodes.TARGET_FAILED, `${t.target.kind}: loading keys ${from}..${to} failed ${attempt} times: ${describeError(e)}`, { cause: e });
+            const last = describeError(e);
+            const firstText = describeError(first);
+            const why = firstText === last ? last : `${firstText} (last: ${last})`;
+            throw new BenchError(BenchCodes.TARGET_FAILED, `${t.target.kind}: loading keys ${from}..${to} failed ${attempt} times: ${why}`, { cause: e });
           }
         }
       }
