@@ -54,6 +54,8 @@ export type { RaftstoreOptions, Timers } from './store/raftstore.js';
 export { RaftstoreRawKv } from './store/raw-kv.js';
 export { bootstrapEngines, writeInitialRegion } from './store/bootstrap.js';
 export { StoreMeta } from './store/meta.js';
+export { ObserverRegistry } from './store/observer.js';
+export type { RaftstoreObserver } from './store/observer.js';
 export { encodeStoreRaftMessage, decodeStoreRaftMessage } from './wire/raft-message.js';
 export type { StoreRaftMessage } from './wire/raft-message.js';
 export { encodeRaftCmd, decodeRaftCmd } from './wire/raft-cmd.js';

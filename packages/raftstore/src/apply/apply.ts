@@ -40,6 +40,7 @@ const EMPTY = new Uint8Array(0);
 
 export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry): Promise<void> {
   if (e.index <= fsm.applyState.appliedIndex) return;
+  if (!ctx.observers.empty) ctx.observers.preApply(fsm.regionId, e);
   const results = round.touched.get(fsm) ?? [];
   round.touched.set(fsm, results);
   let result: CmdResult = { ok: true, responses: [] };
@@ -66,6 +67,7 @@ export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyR
   fsm.applyState.appliedIndex = e.index;
   fsm.appliedTerm = e.term;
   ctx.counters.appliedEntries++;
+  if (!ctx.observers.empty) ctx.observers.postApply(fsm.regionId, e, result.ok);
   answer(fsm, round, e, result);
 }
 

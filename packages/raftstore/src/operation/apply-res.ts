@@ -44,6 +44,7 @@ function onConfChangeApplied(peer: Peer, ctx: StoreContext, region: Region, cc: 
   const old = peer.region;
   peer.region = region;
   ctx.meta.setRegion(region);
+  ctx.observers.regionChange(region, 'update');
   if (cc !== undefined) {
     try {
       peer.rawNode.applyConfChange(cc);

@@ -22,6 +22,7 @@ export function destroyPeer(peer: Peer, ctx: StoreContext, reason: string): void
   peer.batch = undefined;
   peer.lease.expire();
   ctx.meta.removeRegion(peer.regionId);
+  ctx.observers.regionChange(peer.region, 'destroy');
   ctx.meta.tombstones.set(peer.regionId, { epoch: peer.region.regionEpoch, peerId: peer.peerId });
   const regionId = peer.regionId;
   const sent = ctx.sendApply(regionId, {

@@ -32,6 +32,13 @@ export function onWrite(peer: Peer, ctx: StoreContext, msg: WriteMsg): void {
     msg.cb({ ok: false, error: notLeader(peer) });
     return;
   }
+  if (!ctx.observers.empty) {
+    const refused = ctx.observers.prePropose(peer.regionId, msg.requests);
+    if (refused !== undefined) {
+      msg.cb({ ok: false, error: refused });
+      return;
+    }
+  }
   if (msg.bytes > ctx.cfg.raftEntryMaxSize) {
     msg.cb({ ok: false, error: new RaftEntryTooLargeError({ regionId: peer.regionId, entrySize: msg.bytes }) });
     return;

@@ -22,6 +22,7 @@ import type { StoreContext } from '../store/context.js';
 import { notLeader } from './propose.js';
 
 export function onRoleChange(peer: Peer, ctx: StoreContext, ss: SoftState): void {
+  ctx.observers.roleChange(peer.regionId, peer.peerId, ss.raftState, peer.term, ss.lead);
   const wasLeader = peer.leader.since > 0;
   if (ss.raftState === StateRole.Leader) {
     if (!wasLeader) {

@@ -55,6 +55,7 @@ export function onSnapshotApplied(peer: Peer, ctx: StoreContext, region: Region 
   peer.region = region;
   if (oldRegion.peers.length > 0) ctx.meta.removeRegion(oldRegion.id);
   ctx.meta.setRegion(region);
+  ctx.observers.regionChange(region, 'update');
   const idx = parked.snapshot.metadata.index;
   const batch = (ctx.round.batch ??= ctx.raftEngine.newBatch());
   batch.reset(peer.regionId, idx, parked.snapshot.metadata.term);

@@ -65,6 +65,7 @@ export function onSplitApplied(peer: Peer, ctx: StoreContext, regions: readonly 
   const wasLeader = peer.isLeader;
   peer.region = derived;
   ctx.meta.setRegion(derived);
+  ctx.observers.regionChange(derived, 'update');
   for (const r of regions) {
     if (r.id === derived.id) continue;
     ctx.createSplitPeer(r, wasLeader);

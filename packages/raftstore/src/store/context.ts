@@ -10,6 +10,7 @@ import type { RaftstoreConfig } from '../config.js';
 import type { ApplyMsg, PeerMsg } from '../fsm/msgs.js';
 import type { PdApi, RaftTransport } from './api.js';
 import type { StoreMeta } from './meta.js';
+import type { ObserverRegistry } from './observer.js';
 
 /** A Ready whose writes are in this round's batch. */
 export interface PersistRecord {
@@ -55,6 +56,7 @@ export interface StoreContext {
   readonly transport: RaftTransport;
   readonly pd: PdApi | undefined;
   readonly meta: StoreMeta;
+  readonly observers: ObserverRegistry;
   readonly counters: RaftstoreCounters;
   round: RaftRound;
   /** Mails a peer FSM; false when there is no such peer. */

@@ -27,6 +27,7 @@ import { PeerStorage } from '../peer/peer-storage.js';
 import type { PdApi, RaftMessageSink, RaftTransport, StoreStats } from './api.js';
 import { newCounters, newRound, type StoreContext } from './context.js';
 import { StoreMeta } from './meta.js';
+import { ObserverRegistry, type RaftstoreObserver } from './observer.js';
 import { recoverRegions } from './recover.js';
 import { decodeSnapshotData } from '../wire/local-state.js';
 import { decodeStoreRaftMessage, type StoreRaftMessage } from '../wire/raft-message.js';
@@ -34,6 +35,7 @@ import { decodeStoreRaftMessage, type StoreRaftMessage } from '../wire/raft-mess
 /** Repeating timers (real ones in production, virtual ones under simulation). */
 export interface Timers {
   every(ms: number, fn: () => void): { cancel(): void };
+  after(ms: number, fn: () => void): { cancel(): void };
 }
 
 export const realTimers: Timers = {
@@ -42,7 +44,33 @@ export const realTimers: Timers = {
     t.unref?.();
     return { cancel: () => clearInterval(t) };
   },
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return { cancel: () => clearTimeout(t) };
+  },
 };
+
+/** Timers on a deterministic scheduler's virtual time (simulation). */
+export function simTimers(sim: { setTimer(delayMs: number, fn: () => void): { cancel(): void } }): Timers {
+  return {
+    every(ms, fn) {
+      let cancelled = false;
+      let t = sim.setTimer(ms, function tick() {
+        if (cancelled) return;
+        t = sim.setTimer(ms, tick);
+        fn();
+      });
+      return {
+        cancel: () => {
+          cancelled = true;
+          t.cancel();
+        },
+      };
+    },
+    after: (ms, fn) => sim.setTimer(ms, fn),
+  };
+}
 
 export interface RaftstoreOptions {
   storeId: number;
@@ -72,7 +100,7 @@ export class Raftstore implements RaftMessageSink {
   private readonly raftPoller: Poller<Peer, PeerMsg, null, never>;
   private readonly applyPoller: Poller<ApplyFsm, ApplyMsg, null, never>;
   private readonly rng: SeededRng;
-  private readonly timers: Timers;
+  readonly timers: Timers;
   private tick: { cancel(): void } | undefined;
   private stopped = false;
   private killed = false;
@@ -94,6 +122,7 @@ export class Raftstore implements RaftMessageSink {
       transport: opts.transport,
       pd: opts.pd,
       meta: new StoreMeta(),
+      observers: new ObserverRegistry(opts.logger),
       counters: newCounters(),
       round: newRound(),
       sendPeer: (id, msg) => this.raftPoller.send(id, msg),
@@ -186,6 +215,7 @@ export class Raftstore implements RaftMessageSink {
     if (this.applyPoller.has(regionId)) this.applyPoller.deregister(regionId);
     this.applyPoller.register(regionId, apply);
     this.ctx.meta.setRegion(region);
+    this.ctx.observers.regionChange(region, 'create');
     return peer;
   }
 
@@ -302,6 +332,11 @@ export class Raftstore implements RaftMessageSink {
   /** The transport could not reach a store: its peers back off (raft reportUnreachable). */
   onStoreUnreachable(storeId: number): void {
     for (const id of this.peers.keys()) this.raftPoller.send(id, { type: 'storeUnreachable', storeId });
+  }
+
+  /** Registers observer hooks; returns the function that unregisters them. */
+  observe(o: RaftstoreObserver): () => void {
+    return this.ctx.observers.register(o);
   }
 
   /** Mails a peer (tests, admin API). */

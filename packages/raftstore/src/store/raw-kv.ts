@@ -101,17 +101,15 @@ export class RaftstoreRawKv implements RawKvApi {
       const finish = (err: Error | undefined, v?: T) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.cancel();
         signal?.removeEventListener('abort', onAbort);
         if (err !== undefined) reject(err);
         else resolve(v as T);
       };
       const onAbort = () => finish(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
-      const timer = setTimeout(
-        () => finish(new UndeterminedResultError({ detail: `no answer from region ${c.regionId} within ${this.timeoutMs(c)} ms` })),
-        this.timeoutMs(c),
+      const timer = this.store.timers.after(this.timeoutMs(c), () =>
+        finish(new UndeterminedResultError({ detail: `no answer from region ${c.regionId} within ${this.timeoutMs(c)} ms` })),
       );
-      timer.unref?.();
       signal?.addEventListener('abort', onAbort, { once: true });
       if (!this.store.send(c.regionId, make(finish))) finish(new RegionNotFoundError({ regionId: c.regionId }));
     });

@@ -4,12 +4,13 @@
  * in-process PD. Helpers find leaders, retry requests the way a client does, crash and restart
  * stores, and change membership.
  */
-import { systemClock, noopLogger, type Logger } from '@mrkv/common';
+import { systemClock, noopLogger, type Clock, type Logger } from '@mrkv/common';
+import type { SimScheduler } from '../batch/sim-scheduler.js';
 import { MemoryDisk, openMemoryKvEngine, openMemoryRaftLogEngine, type KvEngine, type RaftLogEngine } from '@mrkv/engine';
 import { isRegionError, type Peer, type Region, type RequestContext } from '@mrkv/proto';
 import { testRaftstoreConfig, type RaftstoreConfig } from '../config.js';
 import { writeInitialRegion } from '../store/bootstrap.js';
-import { Raftstore } from '../store/raftstore.js';
+import { Raftstore, simTimers } from '../store/raftstore.js';
 import { RaftstoreRawKv } from '../store/raw-kv.js';
 import type { RawKvApi } from '../store/api.js';
 import { InProcessPd } from './fake-pd.js';
@@ -21,6 +22,11 @@ export interface ClusterOptions {
   stores?: number;
   cfg?: Partial<RaftstoreConfig>;
   logger?: Logger;
+  /**
+   * Run every store on this deterministic scheduler's virtual time (clock, poll rounds, ticks,
+   * timeouts and network deliveries), so one seed gives one schedule. Default: real time.
+   */
+  sim?: SimScheduler;
 }
 
 interface StoreSlot {
@@ -35,7 +41,9 @@ interface StoreSlot {
 
 export class TestCluster {
   readonly pd = new InProcessPd();
-  readonly net = new SimNetwork();
+  readonly net: SimNetwork;
+  readonly sim: SimScheduler | undefined;
+  readonly clock: Clock;
   readonly cfg: RaftstoreConfig;
   readonly stores = new Map<number, StoreSlot>();
   private readonly logger: Logger;
@@ -43,6 +51,10 @@ export class TestCluster {
   constructor(opts: ClusterOptions = {}) {
     this.cfg = testRaftstoreConfig({ raftBaseTickMs: 20, maxLeaderLeaseMs: 150, leaseReadMarginMs: 10, ...opts.cfg });
     this.logger = opts.logger ?? noopLogger;
+    this.sim = opts.sim;
+    this.clock = opts.sim ?? systemClock;
+    const sim = opts.sim;
+    this.net = new SimNetwork(sim === undefined ? undefined : (ms, fn) => void sim.setTimer(ms, fn));
     const n = opts.stores ?? 3;
     for (let id = 1; id <= n; id++) this.stores.set(id, { id, kvDisk: new MemoryDisk(), raftDisk: new MemoryDisk(), kv: undefined, raft: undefined, store: undefined, rawKv: undefined });
   }
@@ -80,8 +92,9 @@ export class TestCluster {
       transport: this.net.transport(s.id),
       pd: this.pd.forStore(s.id),
       logger: this.logger.child({ storeId: s.id }),
-      clock: systemClock,
+      clock: this.clock,
       seed: s.id * 1009,
+      ...(this.sim === undefined ? {} : { scheduler: this.sim, timers: simTimers(this.sim) }),
     });
     await store.start();
     s.store = store;
@@ -157,7 +170,7 @@ export class TestCluster {
   }
 
   async waitLeader(regionId: number, timeoutMs = 10_000): Promise<number> {
-    return waitFor(() => this.leaderStore(regionId), timeoutMs, `a leader for region ${regionId}`);
+    return this.waitFor(() => this.leaderStore(regionId), timeoutMs, `a leader for region ${regionId}`);
   }
 
   /** A request context for the region's current leader. */
@@ -182,7 +195,7 @@ export class TestCluster {
 
   /** Runs `op` on the leader of the region covering `key`, retrying region errors like a client. */
   async withLeader<T>(key: Uint8Array, op: (kv: RawKvApi, ctx: RequestContext) => Promise<T>, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.nowMs() + timeoutMs;
     for (;;) {
       const region = this.regionOf(key);
       const leader = region === undefined ? undefined : this.leaderStore(region.id);
@@ -191,25 +204,25 @@ export class TestCluster {
         try {
           return await op(this.rawKv(leader), this.contextFor(local, leader));
         } catch (err) {
-          if (!isRegionError(err) || Date.now() > deadline) throw err;
+          if (!isRegionError(err) || this.clock.nowMs() > deadline) throw err;
         }
       }
-      if (Date.now() > deadline) throw new Error(`no leader for key ${Buffer.from(key).toString()} in time`);
-      await sleep(10);
+      if (this.clock.nowMs() > deadline) throw new Error(`no leader for key ${Buffer.from(key).toString()} in time`);
+      await this.sleep(10);
     }
   }
 
   /** Proposes an admin command on the region's leader and waits for it to apply. */
   async admin(regionId: number, admin: AdminCmd, timeoutMs = 10_000): Promise<CmdResult & { ok: true }> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.nowMs() + timeoutMs;
     for (;;) {
-      const leader = await this.waitLeader(regionId, Math.max(1, deadline - Date.now()));
+      const leader = await this.waitLeader(regionId, Math.max(1, deadline - this.clock.nowMs()));
       const r = await new Promise<CmdResult>((resolve) => {
         if (!this.store(leader).send(regionId, { type: 'admin', admin, cb: resolve })) resolve({ ok: false, error: new Error('no peer') });
       });
       if (r.ok) return r;
-      if (!isRegionError(r.error) || Date.now() > deadline) throw r.error;
-      await sleep(20);
+      if (!isRegionError(r.error) || this.clock.nowMs() > deadline) throw r.error;
+      await this.sleep(20);
     }
   }
 
@@ -227,6 +240,24 @@ export class TestCluster {
     const k = Buffer.from(key);
     const v = await this.withLeader(k, (kv, ctx) => kv.rawGet(ctx, k));
     return v === undefined ? undefined : Buffer.from(v).toString();
+  }
+
+  /** Waits `ms` of the cluster's time (virtual under simulation). */
+  sleep(ms: number): Promise<void> {
+    const sim = this.sim;
+    if (sim === undefined) return sleep(ms);
+    return new Promise((r) => void sim.setTimer(ms, r));
+  }
+
+  /** Polls `probe` on the cluster's time until it returns a value other than undefined/false. */
+  async waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+    const deadline = this.clock.nowMs() + timeoutMs;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      if (this.clock.nowMs() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await this.sleep(10);
+    }
   }
 
   /** The value of `key` in a store's kv engine, bypassing raft (for replication checks). */

@@ -15,6 +15,12 @@ export interface NetworkEndpoint {
 }
 
 export class SimNetwork {
+  /**
+   * @param defer runs a delivery after `ms` (default: real timers; the simulator passes its
+   * virtual-time scheduler so deliveries are events of the seeded schedule).
+   */
+  constructor(private readonly defer?: (ms: number, fn: () => void) => void) {}
+
   private readonly endpoints = new Map<number, NetworkEndpoint>();
   private filters: MessageFilter[] = [];
   /** Extra delivery delay in ms (0: next task). */
@@ -69,7 +75,8 @@ export class SimNetwork {
   }
 
   private later(fn: () => void): void {
-    if (this.delayMs > 0) setTimeout(fn, this.delayMs).unref?.();
+    if (this.defer !== undefined) this.defer(this.delayMs, fn);
+    else if (this.delayMs > 0) setTimeout(fn, this.delayMs).unref?.();
     else setImmediate(fn);
   }
 
