@@ -103,16 +103,21 @@ describe('mrkv-pd process', () => {
       // report the first region on this client's heartbeat stream, then add a peer by admin:
       // the command comes back through GrpcStorePd's conversion (heartbeatResponseFromWire)
       const region = firstRegion!;
-      const got: unknown[] = [];
-      store.onHeartbeatResponse((r) => got.push(r));
-      store.regionHeartbeat({ region, leader: { ...region.peers[0]! }, term: 2, downPeers: [], pendingPeers: [], bytesWritten: 0, keysWritten: 0, bytesRead: 0, keysRead: 0, approximateSize: 0, approximateKeys: 0, intervalStart: 0, intervalEnd: 10 });
+      const got: Array<{ regionId: number; operator: { kind: string; peer?: { storeId: number } } }> = [];
+      store.onHeartbeatResponse((r) => got.push(r as (typeof got)[number]));
       const admin = createPdAdminClient(pd.addr);
       try {
+        // only the admin operator may act on the region (the replica checker would add peers too)
         await unary(admin, 'SetScheduler', { name: 'replica-checker', enabled: false });
+        store.regionHeartbeat({ region, leader: { ...region.peers[0]! }, term: 2, downPeers: [], pendingPeers: [], bytesWritten: 0, keysWritten: 0, bytesRead: 0, keysRead: 0, approximateSize: 0, approximateKeys: 0, intervalStart: 0, intervalEnd: 10 });
         await eventually(() => unary<pdadmin.RegionView__Output>(admin, 'GetRegion', { regionId: region.id }), (v) => v.leader != null, 10_000, 'the heartbeat to be processed');
         await unary(admin, 'AddOperator', { addPeer: { regionId: region.id, storeId } });
-        await waitFor(() => got.length > 0, 10_000, 'an operator through GrpcStorePd');
-        expect(got[0]).toMatchObject({ regionId: region.id, targetPeer: region.peers[0], operator: { kind: 'changePeer', changeType: 'AddLearnerNode', peer: { storeId, role: 'Learner' } } });
+        await waitFor(() => got.some((r) => r.operator.peer?.storeId === storeId), 10_000, 'an operator through GrpcStorePd');
+        expect(got.find((r) => r.operator.peer?.storeId === storeId)).toMatchObject({
+          regionId: region.id,
+          targetPeer: region.peers[0],
+          operator: { kind: 'changePeer', changeType: 'AddLearnerNode', peer: { storeId, role: 'Learner' } },
+        });
       } finally {
         admin.close();
       }

@@ -82,33 +82,34 @@ describe('pdpb.PD service', () => {
     const got: pdpb.TsoResponse__Output[] = [];
     tso.on('data', (r: pdpb.TsoResponse__Output) => got.push(r));
     for (let i = 0; i < 5; i++) tso.write({ header: h, count: 3 });
-    await waitFor(() => got.length === 5, 5000, 'tso responses');
+    await waitFor(() => got.length === 5, 15_000, 'tso responses');
     const values = got.map((r) => (BigInt(r.timestamp!.physical) << 18n) | BigInt(r.timestamp!.logical));
     for (let i = 1; i < values.length; i++) expect(values[i]! - values[i - 1]!).toBeGreaterThanOrEqual(3n);
     tso.end();
   });
 
   it('streams region heartbeats, drops stale ones, and delivers operators to the leader store', async () => {
+    // only the admin operator below may act on the region (the replica checker would add peers too)
+    await call(pd.admin, 'SetScheduler', { name: 'replica-checker', enabled: false });
     await bootstrap();
     const first = (await call<pdpb.GetRegionResponse__Output>(pd.client, 'GetRegion', { header: h, regionKey: enc('') })).region!;
     const s1 = Number(first.peers[0]!.storeId);
     await call(pd.client, 'PutStore', { header: h, store: storeW(60) });
     await call(pd.client, 'StoreHeartbeat', { header: h, stats: { storeId: 60 } });
     await call(pd.client, 'StoreHeartbeat', { header: h, stats: { storeId: s1 } });
-    await call(pd.admin, 'SetScheduler', { name: 'replica-checker', enabled: false });
     const stream = pd.client.RegionHeartbeat();
     const got: pdpb.RegionHeartbeatResponse__Output[] = [];
     stream.on('data', (r: pdpb.RegionHeartbeatResponse__Output) => got.push(r));
     stream.on('error', () => undefined);
     stream.write({ header: h, region: first, leader: first.peers[0], term: 5 });
-    await waitFor(() => pd.running.pd.cluster.getRegionById(Number(first.id))?.term === 5, 5000, 'heartbeat processed');
+    await waitFor(() => pd.running.pd.cluster.getRegionById(Number(first.id))?.term === 5, 15_000, 'heartbeat processed');
     // a stale heartbeat (older version) is refused in a header
     stream.write({ header: h, region: { ...first, regionEpoch: { confVer: 1, version: 0 } }, leader: first.peers[0], term: 5 });
-    await waitFor(() => got.some((r) => r.header?.error?.type === 'UNKNOWN'), 5000, 'stale refusal');
+    await waitFor(() => got.some((r) => r.header?.error?.type === 'UNKNOWN'), 15_000, 'stale refusal');
     // ctl-style admin operator: add a peer on store 60 → change_peer AddLearnerNode pushed at once
     const op = await call<pdadmin.OperatorView__Output>(pd.admin, 'AddOperator', { addPeer: { regionId: first.id, storeId: 60 } });
     expect(op.steps).toHaveLength(2);
-    await waitFor(() => got.some((r) => r.changePeer != null), 5000, 'operator on the stream');
+    await waitFor(() => got.some((r) => r.changePeer != null), 15_000, 'operator on the stream');
     const cmd = got.find((r) => r.changePeer != null)!;
     expect(cmd.changePeer).toMatchObject({ changeType: 'AddLearnerNode', peer: { storeId: '60', role: 'Learner' } });
     expect(cmd.regionId).toBe(first.id);
@@ -117,7 +118,7 @@ describe('pdpb.PD service', () => {
     // a heartbeat with the learner added: next step (promote) comes back
     const withLearner = { ...first, regionEpoch: { confVer: 2, version: 1 }, peers: [...first.peers, cmd.changePeer!.peer!] };
     stream.write({ header: h, region: withLearner, leader: first.peers[0], term: 5 });
-    await waitFor(() => got.some((r) => r.changePeer?.changeType === 'AddNode'), 5000, 'promote step');
+    await waitFor(() => got.some((r) => r.changePeer?.changeType === 'AddNode'), 15_000, 'promote step');
     stream.end();
   });
 });

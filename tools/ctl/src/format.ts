@@ -32,13 +32,31 @@ export function peerJson(p: Peer): { id: number; storeId: number; role: string }
 
 // ---- Stores ----
 
-export function storeJson(s: pdadmin.StoreView__Output) {
+/** A store in `--json` output. */
+export interface StoreJson {
+  id: number;
+  address: string;
+  status: string;
+  state: string;
+  version: string;
+  statusAddress: string;
+  labels: Record<string, string>;
+  regionCount: number;
+  leaderCount: number;
+  regionSizeMib: number;
+  pendingPeerCount: number;
+  capacity: number;
+  available: number;
+  lastHeartbeatAgoMs: number;
+}
+
+export function storeJson(s: pdadmin.StoreView__Output): StoreJson {
   const m = s.store!;
   return {
     id: num(m.id),
     address: m.address,
     status: s.status,
-    state: m.state,
+    state: String(m.state),
     version: m.version,
     statusAddress: m.statusAddress,
     labels: Object.fromEntries(m.labels.map((l) => [l.key, l.value])),
@@ -92,7 +110,31 @@ export function storeFields(v: pdadmin.StoreView__Output): string {
 
 // ---- Regions ----
 
-export function regionJson(v: pdadmin.RegionView__Output) {
+type PeerJson = ReturnType<typeof peerJson>;
+
+/** A region in `--json` output. */
+export interface RegionJson {
+  id: number;
+  startKey: string;
+  endKey: string;
+  startKeyHex: string;
+  endKeyHex: string;
+  epoch: { version: number; confVer: number };
+  peers: PeerJson[];
+  leader: PeerJson;
+  downPeers: Array<{ peer: PeerJson; downSeconds: number }>;
+  pendingPeers: PeerJson[];
+  approximateSize: number;
+  approximateKeys: number;
+  bytesWritten: number;
+  bytesRead: number;
+  keysWritten: number;
+  keysRead: number;
+  term: number;
+  operator: string;
+}
+
+export function regionJson(v: pdadmin.RegionView__Output): RegionJson {
   const r = v.region!;
   return {
     id: num(r.id),
@@ -116,7 +158,7 @@ export function regionJson(v: pdadmin.RegionView__Output) {
   };
 }
 
-function peersText(r: ReturnType<typeof regionJson>): string {
+function peersText(r: RegionJson): string {
   return r.peers
     .map((p) => `${p!.id}@s${p!.storeId}${p!.role === 'Learner' ? '(learner)' : ''}${r.leader?.id === p!.id ? '*' : ''}${r.pendingPeers.some((x) => x?.id === p!.id) ? '(pending)' : ''}${r.downPeers.some((x) => x.peer?.id === p!.id) ? '(down)' : ''}`)
     .join(' ');
@@ -149,7 +191,21 @@ export function regionFields(v: pdadmin.RegionView__Output): string {
 
 // ---- Operators ----
 
-export function operatorJson(o: pdadmin.OperatorView__Output) {
+/** An operator in `--json` output. */
+export interface OperatorJson {
+  id: number;
+  regionId: number;
+  desc: string;
+  kind: string;
+  source: string;
+  status: string;
+  steps: string[];
+  currentStep: number;
+  ageMs: number;
+  reason: string;
+}
+
+export function operatorJson(o: pdadmin.OperatorView__Output): OperatorJson {
   return {
     id: num(o.id),
     regionId: num(o.regionId),
@@ -190,7 +246,23 @@ export function configTable(items: pdadmin.ConfigItem__Output[]): string {
   return table(['KEY', 'VALUE', 'DESCRIPTION'], items.map((i) => [i.key, i.value, i.help]));
 }
 
-export function clusterJson(c: pdadmin.ClusterStatusResponse__Output) {
+/** `cluster status` in `--json` output. */
+export interface ClusterJson {
+  clusterId: string;
+  name: string;
+  clientUrl: string;
+  bootstrapped: boolean;
+  healthy: boolean;
+  problems: string[];
+  stores: Record<string, number>;
+  regionCount: number;
+  downPeerRegions: number;
+  pendingPeerRegions: number;
+  missPeerRegions: number;
+  runningOperators: number;
+}
+
+export function clusterJson(c: pdadmin.ClusterStatusResponse__Output): ClusterJson {
   return {
     clusterId: c.clusterId,
     name: c.name,
