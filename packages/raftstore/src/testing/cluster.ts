@@ -27,6 +27,12 @@ export interface ClusterOptions {
    * timeouts and network deliveries), so one seed gives one schedule. Default: real time.
    */
   sim?: SimScheduler;
+  /**
+   * Opens a store's engines (default: memory engines on the store's simulated disks). With a
+   * factory — e.g. RocksDB in a temp dir for benchmarks — `crash` closes the engines instead of
+   * dropping unsynced writes.
+   */
+  engines?: (storeId: number) => Promise<{ kv: KvEngine; raft: RaftLogEngine }>;
 }
 
 interface StoreSlot {
@@ -47,11 +53,13 @@ export class TestCluster {
   readonly cfg: RaftstoreConfig;
   readonly stores = new Map<number, StoreSlot>();
   private readonly logger: Logger;
+  private readonly engineFactory: ClusterOptions['engines'];
 
   constructor(opts: ClusterOptions = {}) {
     this.cfg = testRaftstoreConfig({ raftBaseTickMs: 20, maxLeaderLeaseMs: 150, leaseReadMarginMs: 10, ...opts.cfg });
     this.logger = opts.logger ?? noopLogger;
     this.sim = opts.sim;
+    this.engineFactory = opts.engines;
     this.clock = opts.sim ?? systemClock;
     const sim = opts.sim;
     this.net = new SimNetwork(sim === undefined ? undefined : (ms, fn) => void sim.setTimer(ms, fn));
@@ -79,6 +87,12 @@ export class TestCluster {
   }
 
   private async open(s: StoreSlot): Promise<void> {
+    if (this.engineFactory !== undefined) {
+      const e = await this.engineFactory(s.id);
+      s.kv = e.kv;
+      s.raft = e.raft;
+      return;
+    }
     s.kv = openMemoryKvEngine(s.kvDisk);
     s.raft = await openMemoryRaftLogEngine(s.raftDisk);
   }
@@ -126,8 +140,13 @@ export class TestCluster {
     s.store = undefined;
     s.rawKv = undefined;
     st?.kill();
-    s.kvDisk.crash();
-    s.raftDisk.crash();
+    if (this.engineFactory !== undefined) {
+      await s.kv?.close().catch(() => undefined);
+      await s.raft?.close().catch(() => undefined);
+    } else {
+      s.kvDisk.crash();
+      s.raftDisk.crash();
+    }
     s.kv = undefined;
     s.raft = undefined;
   }
