@@ -42,7 +42,7 @@ export interface ScheduleConfig {
   slowStepTimeoutMs: number;
   /** Leader-count difference balance-leader tolerates between the busiest and idlest store. */
   leaderBalanceTolerance: number;
-  /** Region-count difference balance-region tolerates. */
+  /** Score gap balance-region tolerates, in average regions (score = region MiB, each region ≥ 1). */
   regionBalanceTolerance: number;
   /** A region writing at least this many bytes per second is a hot-write candidate. */
   hotRegionMinWriteRate: number;
@@ -104,7 +104,7 @@ export const CONFIG_ITEMS: readonly ConfigItemSpec[] = [
   { key: 'fast-step-timeout', field: 'fastStepTimeoutMs', kind: 'duration', min: 100, max: 24 * H, help: 'deadline of a fast operator step' },
   { key: 'slow-step-timeout', field: 'slowStepTimeoutMs', kind: 'duration', min: 100, max: 24 * H, help: 'deadline of a slow operator step (add peer, merge)' },
   { key: 'leader-balance-tolerance', field: 'leaderBalanceTolerance', kind: 'count', min: 0, max: 1 << 20, help: 'leader-count gap balance-leader tolerates' },
-  { key: 'region-balance-tolerance', field: 'regionBalanceTolerance', kind: 'count', min: 0, max: 1 << 20, help: 'region-count gap balance-region tolerates' },
+  { key: 'region-balance-tolerance', field: 'regionBalanceTolerance', kind: 'count', min: 0, max: 1 << 20, help: 'score gap balance-region tolerates, in average region sizes' },
   { key: 'hot-region-min-write-rate', field: 'hotRegionMinWriteRate', kind: 'count', min: 0, max: 2 ** 40, help: 'bytes/s from which a region is a hot-write candidate' },
   { key: 'hot-region-cache-hits-threshold', field: 'hotRegionCacheHitsThreshold', kind: 'count', min: 1, max: 1000, help: 'consecutive hot reports before a region is hot' },
 ];

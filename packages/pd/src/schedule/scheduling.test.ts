@@ -162,6 +162,25 @@ describe('balance-region', () => {
   });
 });
 
+describe('balance-region by size', () => {
+  it('balances region data, not just counts: big regions weigh more', async () => {
+    const env = await clusterEnv(4);
+    await only(env, [BALANCE_REGION]);
+    // 4 regions on stores 1,2,3 plus 4 on stores 2,3,4: equal counts on 2 and 3, but
+    // the first four are 64 MiB each and the others 1 MiB, so store 1 holds far more data than 4
+    const big = layout(8, [1, 2, 3]).slice(0, 4);
+    const small = layout(8, [2, 3, 4]).slice(4);
+    const sims = [...big, ...small];
+    const size = (s: SimRegion) => ({ approximateSize: (s.meta.id <= 4 ? 64 : 1) << 20 });
+    const dataOn = (id: number) => sims.filter((s) => s.meta.peers.some((p) => p.storeId === id)).reduce((a, s) => a + (s.meta.id <= 4 ? 64 : 1), 0);
+    expect([1, 4].map(dataOn)).toEqual([256, 4]);
+    await settle(env, sims, [1, 2, 3, 4], 80, size);
+    const data = [1, 2, 3, 4].map(dataOn);
+    expect(Math.max(...data) - Math.min(...data)).toBeLessThanOrEqual(64 + 2 * 33); // within one big region plus the tolerance
+    expect(dataOn(4)).toBeGreaterThanOrEqual(64);
+  });
+});
+
 describe('hot-region', () => {
   it('moves the leader of a write-hot region off the hottest store', async () => {
     const env = await clusterEnv(3, { hotRegionMinWriteRate: 1000, hotRegionCacheHitsThreshold: 2 });

@@ -1,11 +1,13 @@
 /**
- * balance-region (PD `balance_region.go`, reduced to region counts): while the Up store with the
- * most regions has more than `region-balance-tolerance` above the Up store with the fewest, move
- * a healthy, fully replicated region's peer from the fullest store to the emptiest one that does
- * not hold it (add learner, promote, move the leader if needed, remove). Up to 4 per run, under
- * `region-schedule-limit`; at most one move in flight per target store per run (snapshot cost).
+ * balance-region (PD `balance_region.go`, with a simpler score): a store's score is the sum of
+ * its regions' sizes in MiB, each region counting at least 1 (so with no size reports it is the
+ * region count). While the Up store with the highest score is more than
+ * `region-balance-tolerance` average regions above the Up store with the lowest, move a healthy,
+ * fully replicated region's peer from the former to the latter — one whose size is below the gap,
+ * so the move narrows it (add learner, promote, move the leader if needed, remove). Up to 4 moves
+ * per run, at most one per target store (snapshot cost), under `region-schedule-limit`.
  */
-import { voters, type RegionInfo } from '../../core/region-info.js';
+import { sizeMib, voters, type RegionInfo } from '../../core/region-info.js';
 import { movePeerOperator } from '../builder.js';
 import { isHealthy, type ScheduleContext } from '../context.js';
 import type { Operator } from '../operator.js';
@@ -14,9 +16,14 @@ import type { Scheduler } from './scheduler.js';
 export const BALANCE_REGION = 'balance-region-scheduler';
 const BATCH = 4;
 
+/** What a region weighs in a store's score: its size in MiB, at least 1. */
+export function regionUnits(r: RegionInfo): number {
+  return Math.max(1, sizeMib(r));
+}
+
 export class BalanceRegionScheduler implements Scheduler {
   readonly name = BALANCE_REGION;
-  readonly description = 'moves replicas from the store with the most regions to the one with the fewest';
+  readonly description = 'moves replicas from the store with the most region data (size, or count) to the one with the least';
 
   constructor(private readonly allocId: () => Promise<number>) {}
 
@@ -25,19 +32,32 @@ export class BalanceRegionScheduler implements Scheduler {
     const stores = ctx.upStores();
     if (stores.length < 2) return out;
     const regions = ctx.cluster.regions.all();
+    if (regions.length === 0) return out;
+    const score = new Map<number, number>(stores.map((id) => [id, 0]));
+    let total = 0;
+    for (const r of regions) {
+      const u = regionUnits(r);
+      total += u;
+      for (const p of r.meta.peers) if (score.has(p.storeId)) score.set(p.storeId, score.get(p.storeId)! + u);
+    }
+    const tolerance = ctx.config.regionBalanceTolerance * (total / regions.length);
     const usedTargets = new Set<number>();
     for (let i = 0; i < BATCH && ctx.underLimit('region'); i++) {
-      const count = (id: number) => ctx.loads.get(id)?.regionCount ?? 0;
-      const byRegions = [...stores].sort((a, b) => count(b) - count(a) || a - b);
-      const source = byRegions[0]!;
+      const byScore = [...stores].sort((a, b) => score.get(b)! - score.get(a)! || a - b);
+      const source = byScore[0]!;
       let made: Operator | undefined;
-      for (const target of [...byRegions].reverse()) {
+      for (const target of [...byScore].reverse()) {
         if (usedTargets.has(target)) continue;
-        if (count(source) - count(target) <= ctx.config.regionBalanceTolerance) break;
-        const r = regions.find((x) => this.movable(ctx, x, source, target));
+        const gap = score.get(source)! - score.get(target)!;
+        if (gap <= tolerance) break;
+        const r = regions
+          .filter((x) => regionUnits(x) < gap && this.movable(ctx, x, source, target))
+          .sort((a, b) => regionUnits(b) - regionUnits(a))[0];
         if (r === undefined) continue;
         made = movePeerOperator(r, source, target, await this.allocId(), ctx.build('region', this.name));
         ctx.notePeerMove(source, target);
+        score.set(source, score.get(source)! - regionUnits(r));
+        score.set(target, score.get(target)! + regionUnits(r));
         usedTargets.add(target);
         break;
       }
