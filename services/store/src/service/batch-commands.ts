@@ -14,6 +14,12 @@
  *   INVALID_ARGUMENT: ids are the only way to match answers, so nothing sane can be answered.
  * - When the client half-closes, the stream ends after the last answer; when it cancels, the
  *   in-flight requests are aborted. On graceful shutdown the stream ends once idle.
+ * - Each request gets its own AbortController, held in the stream's set while it runs. Handing
+ *   the stream's one signal to every request would hang one abort listener per in-flight request
+ *   on it (the deadline wrapper and the raftstore each add one), which passes EventTarget's
+ *   listener limit under load (MaxListenersExceededWarning) and makes every abort an O(n) walk.
+ *   The stream's own controller (registered for a forced stop) has exactly one listener, which
+ *   aborts the set.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { tikvpb } from '@mrkv/proto';
@@ -51,8 +57,10 @@ export class BatchCommandsStream {
   private flushScheduled = false;
   private halfClosed = false;
   private closed = false;
+  /** Aborted on a forced stop or when the stream closes; its one listener aborts `requests`. */
   private readonly abort = new AbortController();
-  private readonly signal: AbortSignal;
+  /** The controllers of the requests in flight (Invariant: size <= inflight). */
+  private readonly requests = new Set<AbortController>();
   private readonly untrackAbort: () => void;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -61,7 +69,7 @@ export class BatchCommandsStream {
     private readonly call: Duplex,
     private readonly untrack: () => void,
   ) {
-    this.signal = this.abort.signal;
+    this.abort.signal.addEventListener('abort', () => this.abortRequests(), { once: true });
     this.untrackAbort = sc.inflight.add(this.abort);
     sc.metrics.batchCommandsStreams.inc();
     call.on('data', (frame: Frame) => this.onFrame(frame));
@@ -116,10 +124,21 @@ export class BatchCommandsStream {
       return;
     }
     this.inflight++;
-    void serveAdmitted(this.sc, arm, body, this.signal).then((r) => {
+    const ac = new AbortController();
+    this.requests.add(ac);
+    if (this.abort.signal.aborted) ac.abort(this.abort.signal.reason);
+    void serveAdmitted(this.sc, arm, body, ac.signal).then((r) => {
+      this.requests.delete(ac);
       this.inflight--;
       this.answer(id, wrap(r));
     });
+  }
+
+  /** Aborts every request in flight on this stream (cancel, close, forced stop). */
+  private abortRequests(): void {
+    const reason: unknown = this.abort.signal.reason;
+    for (const ac of this.requests) ac.abort(reason);
+    this.requests.clear();
   }
 
   private empty(id: string, req: tikvpb.BatchCommandsEmptyRequest__Output): void {
