@@ -30,6 +30,18 @@ describe('raftstore: membership and snapshots', () => {
     expect(r.regionEpoch.confVer).toBe(4);
   });
 
+  it('rejects a snapshot corrupted in transit and catches up with the next one', async () => {
+    cluster = new TestCluster({ stores: 4 });
+    const region = await cluster.start([1, 2, 3]);
+    await cluster.waitLeader(region.id);
+    for (let i = 0; i < 10; i++) await cluster.put(`k${i}`, `v${i}`);
+    cluster.net.corruptSnapshots = 1;
+    await cluster.changePeer(region.id, 'AddLearnerNode', { id: cluster.pd.allocId(), storeId: 4, role: 'Learner' });
+    await waitFor(async () => (await cluster!.peek(4, 'k9')) === 'v9', 10_000, 'the learner to catch up');
+    expect(cluster.net.corruptSnapshots).toBe(0);
+    for (let i = 0; i < 10; i++) expect(await cluster.peek(4, `k${i}`)).toBe(`v${i}`);
+  });
+
   it('compacts the log on every replica once all have it, and restarts from the compacted log', async () => {
     cluster = new TestCluster({ stores: 3, cfg: { raftLogGcThreshold: 5, raftLogGcTickMs: 40 } });
     const region = await cluster.start();

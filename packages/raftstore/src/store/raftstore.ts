@@ -8,7 +8,7 @@
  * system alone writes the raft-log engine, the apply system alone writes the kv engine. See
  * docs/architecture.md ("Threads") for why and what moves to worker threads next.
  */
-import { SeededRng, type Clock, type Logger } from '@mrkv/common';
+import { CommonCodes, MrkvError, SeededRng, type Clock, type Logger } from '@mrkv/common';
 import type { KvEngine, RaftLogEngine } from '@mrkv/engine';
 import { MessageType } from '@mrkv/raft';
 import { findPeerOnStore, type Region } from '@mrkv/proto';
@@ -274,11 +274,12 @@ export class Raftstore implements RaftMessageSink {
     }
   }
 
-  private route(m: StoreRaftMessage): void {
-    if (this.stopped) return;
-    if (m.message.msgType === MessageType.MsgSnap && !this.snapshotFits(m)) return;
-    if (this.raftPoller.send(m.regionId, { type: 'raft', msg: m })) return;
-    if (this.maybeCreatePeer(m)) this.raftPoller.send(m.regionId, { type: 'raft', msg: m });
+  /** Routes a message to its peer (creating one if allowed); false when it was dropped. */
+  private route(m: StoreRaftMessage): boolean {
+    if (this.stopped) return false;
+    if (m.message.msgType === MessageType.MsgSnap && !this.snapshotFits(m)) return false;
+    if (this.raftPoller.send(m.regionId, { type: 'raft', msg: m })) return true;
+    return this.maybeCreatePeer(m) && this.raftPoller.send(m.regionId, { type: 'raft', msg: m });
   }
 
   /** Refuses a snapshot whose range overlaps another local region (that region must split or go first). */
@@ -311,7 +312,8 @@ export class Raftstore implements RaftMessageSink {
     }
     if (m.message.snapshot === undefined) throw new Error('snapshot stream head carries no snapshot');
     const data = Buffer.concat(parts, size);
-    this.route({ ...m, message: { ...m.message, snapshot: { ...m.message.snapshot, data: new Uint8Array(data.buffer, data.byteOffset, data.length) } } });
+    const routed = this.route({ ...m, message: { ...m.message, snapshot: { ...m.message.snapshot, data: new Uint8Array(data.buffer, data.byteOffset, data.length) } } });
+    if (!routed) throw new MrkvError(CommonCodes.INVALID_ARGUMENT, `snapshot for region ${m.regionId} refused (bad data, overlapping range, or no such peer)`, { details: { regionId: m.regionId } });
   }
 
   private sendSnapshot(regionId: number, toPeerId: number, toStoreId: number, head: Uint8Array, data: Uint8Array): void {

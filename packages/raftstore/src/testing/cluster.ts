@@ -17,6 +17,8 @@ import { InProcessPd } from './fake-pd.js';
 import type { CmdResult } from '../fsm/msgs.js';
 import type { AdminCmd } from '../wire/raft-cmd.js';
 import { SimNetwork } from './sim-network.js';
+import { SkewedClock } from './sim-clock.js';
+import { withSlowSync } from './slow-disk.js';
 
 export interface ClusterOptions {
   stores?: number;
@@ -33,6 +35,17 @@ export interface ClusterOptions {
    * dropping unsynced writes.
    */
   engines?: (storeId: number) => Promise<{ kv: KvEngine; raft: RaftLogEngine }>;
+  /**
+   * Seed of a store's election randomness for its `generation`-th start (default: a fixed
+   * function of the store id). The simulator derives it from the run's seed.
+   */
+  storeSeed?: (storeId: number, generation: number) => number;
+  /**
+   * Called when a store hits a fatal I/O error (a failed raft-log or kv write). With it, the
+   * cluster first stops the store as a crash would (kill -9: unsynced writes lost), as the store
+   * process exits in production; without it the error is rethrown (the default of `Raftstore`).
+   */
+  onFatal?: (storeId: number, err: unknown) => void;
 }
 
 interface StoreSlot {
@@ -43,6 +56,12 @@ interface StoreSlot {
   raft: RaftLogEngine | undefined;
   store: Raftstore | undefined;
   rawKv: RawKvApi | undefined;
+  /** The store's own clock (simulation only; rate-skewable). */
+  readonly clock: SkewedClock | undefined;
+  /** Delay of each synced write in ms (simulation only; slow fsync). */
+  syncDelayMs: number;
+  /** Starts so far. */
+  generation: number;
 }
 
 export class TestCluster {
@@ -54,17 +73,34 @@ export class TestCluster {
   readonly stores = new Map<number, StoreSlot>();
   private readonly logger: Logger;
   private readonly engineFactory: ClusterOptions['engines'];
+  private readonly storeSeed: ClusterOptions['storeSeed'];
+  private readonly onFatal: ClusterOptions['onFatal'];
 
   constructor(opts: ClusterOptions = {}) {
     this.cfg = testRaftstoreConfig({ raftBaseTickMs: 20, maxLeaderLeaseMs: 150, leaseReadMarginMs: 10, ...opts.cfg });
     this.logger = opts.logger ?? noopLogger;
     this.sim = opts.sim;
     this.engineFactory = opts.engines;
+    this.storeSeed = opts.storeSeed;
+    this.onFatal = opts.onFatal;
     this.clock = opts.sim ?? systemClock;
     const sim = opts.sim;
     this.net = new SimNetwork(sim === undefined ? undefined : (ms, fn) => void sim.setTimer(ms, fn));
     const n = opts.stores ?? 3;
-    for (let id = 1; id <= n; id++) this.stores.set(id, { id, kvDisk: new MemoryDisk(), raftDisk: new MemoryDisk(), kv: undefined, raft: undefined, store: undefined, rawKv: undefined });
+    for (let id = 1; id <= n; id++) {
+      this.stores.set(id, {
+        id,
+        kvDisk: new MemoryDisk(),
+        raftDisk: new MemoryDisk(),
+        kv: undefined,
+        raft: undefined,
+        store: undefined,
+        rawKv: undefined,
+        clock: sim === undefined ? undefined : new SkewedClock(sim),
+        syncDelayMs: 0,
+        generation: 0,
+      });
+    }
   }
 
   /** Writes the first region `["", "")` with a peer on each of `storeIds` (default: all), then starts every store. */
@@ -93,11 +129,27 @@ export class TestCluster {
       s.raft = e.raft;
       return;
     }
-    s.kv = openMemoryKvEngine(s.kvDisk);
-    s.raft = await openMemoryRaftLogEngine(s.raftDisk);
+    const kv = openMemoryKvEngine(s.kvDisk);
+    let raft: RaftLogEngine;
+    try {
+      raft = await openMemoryRaftLogEngine(s.raftDisk);
+    } catch (err) {
+      await kv.close();
+      throw err;
+    }
+    if (this.sim === undefined) {
+      s.kv = kv;
+      s.raft = raft;
+      return;
+    }
+    const slow = withSlowSync({ kv, raft }, () => s.syncDelayMs, (ms) => this.sleep(ms));
+    s.kv = slow.kv;
+    s.raft = slow.raft;
   }
 
   private async run(s: StoreSlot): Promise<void> {
+    const generation = s.generation++;
+    const sim = this.sim;
     const store = new Raftstore({
       storeId: s.id,
       cfg: this.cfg,
@@ -106,9 +158,10 @@ export class TestCluster {
       transport: this.net.transport(s.id),
       pd: this.pd.forStore(s.id),
       logger: this.logger.child({ storeId: s.id }),
-      clock: this.clock,
-      seed: s.id * 1009,
-      ...(this.sim === undefined ? {} : { scheduler: this.sim, timers: simTimers(this.sim) }),
+      clock: s.clock ?? this.clock,
+      seed: this.storeSeed === undefined ? s.id * 1009 : this.storeSeed(s.id, generation),
+      ...(sim === undefined ? {} : { scheduler: sim, timers: s.clock === undefined ? simTimers(sim) : s.clock.timers() }),
+      ...(this.onFatal === undefined ? {} : { onFatal: (err: unknown) => this.fatal(s, store, err) }),
     });
     await store.start();
     s.store = store;
@@ -132,8 +185,39 @@ export class TestCluster {
     return [...this.stores.values()].filter((s) => s.store !== undefined).map((s) => s.id);
   }
 
-  /** Stops a store as kill -9 would: unsynced writes are lost. */
-  async crash(id: number): Promise<void> {
+  /** A store's fatal I/O error: it stops as its process would exit, then the listener hears of it. */
+  private fatal(s: StoreSlot, store: Raftstore, err: unknown): void {
+    if (s.store !== store) return;
+    void this.crash(s.id);
+    this.onFatal?.(s.id, err);
+  }
+
+  /** The store's own clock (under simulation; skew it with `setRate`). */
+  clockOf(id: number): SkewedClock {
+    const c = this.stores.get(id)?.clock;
+    if (c === undefined) throw new Error(`store ${id} has no simulated clock (no sim scheduler, or no such store)`);
+    return c;
+  }
+
+  /** Makes every synced write of store `id` wait `ms` (virtual time; simulation only). 0 heals. */
+  setSyncDelay(id: number, ms: number): void {
+    const s = this.stores.get(id);
+    if (s === undefined) throw new Error(`no store ${id}`);
+    s.syncDelayMs = Math.max(0, ms);
+  }
+
+  /** The simulated disks of a store (memory engines only): write faults, crash counts. */
+  disks(id: number): { kv: MemoryDisk; raft: MemoryDisk } {
+    const s = this.stores.get(id);
+    if (s === undefined) throw new Error(`no store ${id}`);
+    return { kv: s.kvDisk, raft: s.raftDisk };
+  }
+
+  /**
+   * Stops a store as kill -9 would: unsynced writes are lost (with `keepUnsynced`, an ordered
+   * prefix of that many unsynced writes per disk survives, as when the OS flushed part of them).
+   */
+  async crash(id: number, options: { keepUnsynced?: number } = {}): Promise<void> {
     const s = this.stores.get(id)!;
     this.net.detach(id);
     const st = s.store;
@@ -144,8 +228,8 @@ export class TestCluster {
       await s.kv?.close().catch(() => undefined);
       await s.raft?.close().catch(() => undefined);
     } else {
-      s.kvDisk.crash();
-      s.raftDisk.crash();
+      s.kvDisk.crash(options);
+      s.raftDisk.crash(options);
     }
     s.kv = undefined;
     s.raft = undefined;
@@ -154,8 +238,19 @@ export class TestCluster {
   /** Starts a crashed or stopped store again from its disks. */
   async restart(id: number): Promise<void> {
     const s = this.stores.get(id)!;
+    if (s.store !== undefined) throw new Error(`store ${id} is already running`);
     await this.open(s);
-    await this.run(s);
+    try {
+      await this.run(s);
+    } catch (err) {
+      // A store that cannot start (e.g. its disk refuses the recovery write) stays down; its
+      // engines are closed so that a later restart can open the disks again.
+      await s.kv?.close().catch(() => undefined);
+      await s.raft?.close().catch(() => undefined);
+      s.kv = undefined;
+      s.raft = undefined;
+      throw err;
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -4,3 +4,8 @@ export type { ClusterOptions } from './cluster.js';
 export { SimNetwork } from './sim-network.js';
 export type { MessageFilter, NetworkEndpoint } from './sim-network.js';
 export { InProcessPd } from './fake-pd.js';
+export type { LinkShaper } from './sim-network.js';
+export { SkewedClock } from './sim-clock.js';
+export type { VirtualTime } from './sim-clock.js';
+export { withSlowSync } from './slow-disk.js';
+export type { SyncDelay } from './slow-disk.js';

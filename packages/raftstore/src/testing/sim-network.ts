@@ -2,12 +2,21 @@
  * A simulated network between in-process stores, with TiKV-style filters (`test_raftstore`
  * `Filter`s): partition, isolate, one-way drop, drop by message type or region, delay. Messages
  * are delivered asynchronously, each batch as one task, like a real transport.
+ *
+ * For the simulator a `shaper` decides per batch and link how many copies arrive and when: none
+ * (loss), one after a delay (latency; different delays reorder batches), or several (duplicates).
  */
 import type { RaftTransport } from '../store/api.js';
 import { decodeStoreRaftMessage, type StoreRaftMessage } from '../wire/raft-message.js';
 
 /** Decides per message: keep it (true) or drop it (false). */
 export type MessageFilter = (from: number, to: number, msg: StoreRaftMessage) => boolean;
+
+/**
+ * Decides, for one batch that passed the filters, the delivery delays in ms of its copies:
+ * `[]` drops it, `[d]` delivers it once after `d`, `[d1, d2]` delivers it twice.
+ */
+export type LinkShaper = (from: number, to: number) => readonly number[];
 
 export interface NetworkEndpoint {
   onRaftMessages(msgs: readonly Uint8Array[]): void;
@@ -25,8 +34,13 @@ export class SimNetwork {
   private filters: MessageFilter[] = [];
   /** Extra delivery delay in ms (0: next task). */
   delayMs = 0;
+  /** Per-batch loss, latency and duplication (applied after the filters; undefined: `delayMs`, once). */
+  shaper: LinkShaper | undefined;
+  duplicated = 0;
   delivered = 0;
   dropped = 0;
+  /** Flip one byte in the data of this many upcoming snapshots (corruption in transit). */
+  corruptSnapshots = 0;
 
   attach(storeId: number, ep: NetworkEndpoint): void {
     this.endpoints.set(storeId, ep);
@@ -36,29 +50,33 @@ export class SimNetwork {
     this.endpoints.delete(storeId);
   }
 
-  addFilter(f: MessageFilter): void {
+  /** Adds a filter; returns the function that removes it again. */
+  addFilter(f: MessageFilter): () => void {
     this.filters.push(f);
+    return () => {
+      this.filters = this.filters.filter((x) => x !== f);
+    };
   }
 
   clearFilters(): void {
     this.filters = [];
   }
 
-  /** Only stores in the same group talk to each other. */
-  partition(...groups: number[][]): void {
+  /** Only stores in the same group talk to each other. Returns the function that heals it. */
+  partition(...groups: number[][]): () => void {
     const groupOf = new Map<number, number>();
     groups.forEach((g, i) => g.forEach((s) => groupOf.set(s, i)));
-    this.addFilter((from, to) => groupOf.get(from) === groupOf.get(to));
+    return this.addFilter((from, to) => groupOf.get(from) === groupOf.get(to));
   }
 
-  /** `storeId` neither sends nor receives. */
-  isolate(storeId: number): void {
-    this.addFilter((from, to) => from !== storeId && to !== storeId);
+  /** `storeId` neither sends nor receives. Returns the function that heals it. */
+  isolate(storeId: number): () => void {
+    return this.addFilter((from, to) => from !== storeId && to !== storeId);
   }
 
-  /** Drops everything `from` sends to `to` (one direction only). */
-  dropOneWay(from: number, to: number): void {
-    this.addFilter((f, t) => !(f === from && t === to));
+  /** Drops everything `from` sends to `to` (one direction only). Returns the function that heals it. */
+  dropOneWay(from: number, to: number): () => void {
+    return this.addFilter((f, t) => !(f === from && t === to));
   }
 
   transport(storeId: number): RaftTransport {
@@ -74,32 +92,51 @@ export class SimNetwork {
     return this.filters.every((f) => f(from, to, m));
   }
 
-  private later(fn: () => void): void {
-    if (this.defer !== undefined) this.defer(this.delayMs, fn);
-    else if (this.delayMs > 0) setTimeout(fn, this.delayMs).unref?.();
+  private later(fn: () => void, delayMs = this.delayMs): void {
+    if (this.defer !== undefined) this.defer(delayMs, fn);
+    else if (delayMs > 0) setTimeout(fn, delayMs).unref?.();
     else setImmediate(fn);
+  }
+
+  /** Delivery delays of one batch on a link (see `LinkShaper`). */
+  private delays(from: number, to: number): readonly number[] {
+    if (this.shaper === undefined) return [this.delayMs];
+    const d = this.shaper(from, to);
+    if (d.length > 1) this.duplicated += d.length - 1;
+    return d;
   }
 
   private send(from: number, to: number, msgs: readonly Uint8Array[]): void {
     const kept = msgs.filter((m) => this.pass(from, to, m));
     this.dropped += msgs.length - kept.length;
     if (kept.length === 0) return;
-    this.later(() => {
-      const ep = this.endpoints.get(to);
-      if (ep === undefined) {
-        this.dropped += kept.length;
-        return;
-      }
-      this.delivered += kept.length;
-      ep.onRaftMessages(kept);
-    });
+    const delays = this.delays(from, to);
+    if (delays.length === 0) this.dropped += kept.length;
+    for (const d of delays) {
+      this.later(() => {
+        const ep = this.endpoints.get(to);
+        if (ep === undefined) {
+          this.dropped += kept.length;
+          return;
+        }
+        this.delivered += kept.length;
+        ep.onRaftMessages(kept);
+      }, d);
+    }
   }
 
   private async sendSnapshot(from: number, to: number, head: Uint8Array, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     if (!this.pass(from, to, head)) throw new Error(`snapshot from ${from} to ${to} dropped by a filter`);
+    const delays = this.delays(from, to);
+    if (delays.length === 0) throw new Error(`snapshot from ${from} to ${to} lost on the link`);
     const parts: Uint8Array[] = [];
-    for await (const c of chunks) parts.push(c);
-    await new Promise<void>((r) => this.later(r));
+    for await (const c of chunks) parts.push(Uint8Array.from(c));
+    if (this.corruptSnapshots > 0 && parts.length > 0 && parts[0]!.length > 0) {
+      this.corruptSnapshots--;
+      const p = parts[0]!;
+      p[p.length >> 1] ^= 0x5a;
+    }
+    await new Promise<void>((r) => this.later(r, delays[0]));
     const ep = this.endpoints.get(to);
     if (ep === undefined) throw new Error(`store ${to} is down`);
     async function* again(): AsyncIterable<Uint8Array> {

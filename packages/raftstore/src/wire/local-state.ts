@@ -15,6 +15,8 @@ import {
   type Region,
 } from '@mrkv/proto';
 import { PbReader, PbWriter, Wire } from './pb.js';
+import { crc32cUpdate } from '@mrkv/engine';
+import { CommonCodes, MrkvError } from '@mrkv/common';
 
 export interface ApplyState {
   appliedIndex: number;
@@ -75,12 +77,44 @@ export interface SnapshotData {
   pairs: Array<{ key: Uint8Array; value: Uint8Array }>;
 }
 
-export function encodeSnapshotData(d: SnapshotData): Uint8Array {
-  return encodeMessage('raft_serverpb.RaftSnapshotData', { region: regionToWire(d.region), data: d.pairs, version: 1 });
+/** CRC-32C over every key and value, in order: the `default` cf file checksum of the snapshot. */
+function pairsChecksum(pairs: ReadonlyArray<{ key: Uint8Array; value: Uint8Array }>): { size: number; checksum: number } {
+  let crc = 0;
+  let size = 0;
+  for (const p of pairs) {
+    crc = crc32cUpdate(crc, p.key);
+    crc = crc32cUpdate(crc, p.value);
+    size += p.key.length + p.value.length;
+  }
+  return { size, checksum: crc >>> 0 };
 }
 
+export function encodeSnapshotData(d: SnapshotData): Uint8Array {
+  const { size, checksum } = pairsChecksum(d.pairs);
+  return encodeMessage('raft_serverpb.RaftSnapshotData', {
+    region: regionToWire(d.region),
+    data: d.pairs,
+    fileSize: size,
+    version: 1,
+    meta: { cfFiles: [{ cf: 'default', size, checksum }] },
+  });
+}
+
+/**
+ * Decodes snapshot data and verifies its size and checksum. Throws a `KV:Common:Corruption`
+ * MrkvError for a snapshot whose data does not match (the leader is asked for a new one).
+ */
 export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
   const w = decodeMessage('raft_serverpb.RaftSnapshotData', bytes);
-  if (w.region == null) throw new Error('snapshot data without a region');
-  return { region: regionFromWire(w.region), pairs: w.data.map((kv) => ({ key: wireBytes(kv.key), value: wireBytes(kv.value) })) };
+  if (w.region == null) throw new MrkvError(CommonCodes.INVALID_ARGUMENT, 'snapshot data without a region');
+  const pairs = w.data.map((kv) => ({ key: wireBytes(kv.key), value: wireBytes(kv.value) }));
+  const file = w.meta?.cfFiles.find((f) => f.cf === 'default');
+  if (file === undefined) throw new MrkvError(CommonCodes.INVALID_ARGUMENT, 'snapshot data without a checksum');
+  const { size, checksum } = pairsChecksum(pairs);
+  if (Number(file.size) !== size || Number(file.checksum) >>> 0 !== checksum) {
+    throw new MrkvError(CommonCodes.INVALID_ARGUMENT, `snapshot checksum mismatch (size ${size}/${String(file.size)}, crc ${checksum}/${String(file.checksum)})`, {
+      details: { size, expectedSize: Number(file.size), checksum, expectedChecksum: Number(file.checksum) },
+    });
+  }
+  return { region: regionFromWire(w.region), pairs };
 }
