@@ -32,6 +32,12 @@ export function heartbeatPd(peer: Peer, ctx: StoreContext): void {
     if (pr === undefined || pr.match < peer.storage.truncated.index || pr.state === ProgressState.Snapshot) pendingPeers.push(p);
   }
   peer.leader.hasPendingPeers = pendingPeers.length > 0 || downPeers.length > 0;
+  const bytesWritten = peer.leader.writtenBytes;
+  const keysWritten = peer.leader.writtenKeys;
+  peer.leader.writtenBytes = 0;
+  peer.leader.writtenKeys = 0;
+  const intervalStart = Math.floor((ctx.clock.wallMs() - (now - (peer.leader.lastHeartbeatAt || now))) / 1000);
+  peer.leader.lastHeartbeatAt = now;
   const term = peer.term;
   const leader = peer.meta;
   const end = region.endKey.length === 0 ? undefined : dataEndKey(region.endKey);
@@ -46,13 +52,13 @@ export function heartbeatPd(peer: Peer, ctx: StoreContext): void {
         term,
         downPeers,
         pendingPeers,
-        bytesWritten: 0,
-        keysWritten: 0,
+        bytesWritten,
+        keysWritten,
         bytesRead: 0,
         keysRead: 0,
         approximateSize: stats.bytes,
         approximateKeys: stats.keys,
-        intervalStart: t,
+        intervalStart: Math.min(intervalStart, t),
         intervalEnd: t,
       });
     })

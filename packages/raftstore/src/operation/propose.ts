@@ -44,6 +44,8 @@ export function onWrite(peer: Peer, ctx: StoreContext, msg: WriteMsg): void {
     return;
   }
   if (peer.batch !== undefined && peer.batch.bytes + msg.bytes > ctx.cfg.raftEntryMaxSize) flushProposals(peer, ctx);
+  peer.leader.writtenBytes += msg.bytes;
+  peer.leader.writtenKeys += msg.requests.length;
   const b = (peer.batch ??= { requests: [], parts: [], bytes: 0 });
   const from = b.requests.length;
   for (const r of msg.requests) b.requests.push(r);

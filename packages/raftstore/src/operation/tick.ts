@@ -13,6 +13,7 @@ import type { StoreContext } from '../store/context.js';
 import { heartbeatPd } from './pd.js';
 import { proposeAdmin } from './propose.js';
 import { tickReads } from './read.js';
+import { maybeSplitCheck } from './split-check.js';
 
 /** Heartbeat interval while peers are pending or down, so PD sees operator steps finish quickly. */
 const PENDING_HEARTBEAT_MS = 1000;
@@ -29,6 +30,8 @@ export function onTick(peer: Peer, ctx: StoreContext): void {
   if (peer.leader.heartbeatTicks * base >= every) heartbeatPd(peer, ctx);
   const gcEvery = Math.max(1, Math.round(ctx.cfg.raftLogGcTickMs / base));
   if (peer.ticks % gcEvery === 0) maybeCompactLog(peer, ctx);
+  const splitEvery = Math.max(1, Math.round(ctx.cfg.splitRegionCheckTickMs / base));
+  if (peer.ticks % splitEvery === 0) maybeSplitCheck(peer, ctx);
 }
 
 export function maybeCompactLog(peer: Peer, ctx: StoreContext): void {

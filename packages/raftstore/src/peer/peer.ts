@@ -74,6 +74,13 @@ export class Peer {
     renewedForTerm: false,
     /** Ticks since the last region heartbeat to PD. */
     heartbeatTicks: 0,
+    /** Bytes and keys written through this leader since the last heartbeat (PD's hot-region input). */
+    writtenBytes: 0,
+    writtenKeys: 0,
+    /** Last time (monotonic ms) the region heartbeat was sent. */
+    lastHeartbeatAt: 0,
+    /** A split check is running for this region. */
+    splitChecking: false,
     /** The last heartbeat reported pending or down peers: report again soon (PD tracks operators by it). */
     hasPendingPeers: false,
     /** Last time (ms) each peer was heard from, for down-peer reports. */

@@ -134,7 +134,8 @@ export class SimNetwork {
     if (this.corruptSnapshots > 0 && parts.length > 0 && parts[0]!.length > 0) {
       this.corruptSnapshots--;
       const p = parts[0]!;
-      p[p.length >> 1] ^= 0x5a;
+      const i = p.length >> 1;
+      p[i] = (p[i] ?? 0) ^ 0x5a;
     }
     await new Promise<void>((r) => this.later(r, delays[0]));
     const ep = this.endpoints.get(to);
