@@ -2,7 +2,7 @@
  * Checker benchmark: `node tools/run-ts.mjs packages/checker/bench/checker-bench.ts [--ops N] [--hot-ops N] [--seed S]`.
  *
  * Scenarios:
- * - jepsen-etcd: the 50 golden etcd register logs (../shared/data/porcupine/jepsen), each checked
+ * - jepsen-etcd: the 50 golden etcd register logs (testdata/porcupine/jepsen), each checked
  *   with explanation; per-file check time percentiles.
  * - kv-golden: the golden KV histories (many keys).
  * - multikey: a generated linearizable mrkv register history (--ops operations over 64 keys,
@@ -76,7 +76,7 @@ function golden(dir: string, format: HistoryFormat, files: string[]): { ops: num
   });
 }
 
-const GOLDEN = fileURLToPath(new URL('../../../../shared/data/porcupine/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../testdata/porcupine/', import.meta.url));
 const results: Scenario[] = [];
 if (existsSync(GOLDEN)) {
   const jepsen = readdirSync(`${GOLDEN}jepsen`).filter((f) => f.endsWith('.log')).sort();

@@ -8,7 +8,7 @@ import { ExitCodes, runCli } from './cli-program.js';
 import { HistoryRecorder } from './recorder.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const GOLDEN = fileURLToPath(new URL('../../../../shared/data/porcupine/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../testdata/porcupine/', import.meta.url));
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -1,6 +1,6 @@
 /**
  * Golden tests: recorded etcd Jepsen histories and Porcupine's KV histories with known verdicts
- * (../shared/data/porcupine, see its README). Every file must get its verdict within the budget.
+ * (testdata/porcupine, a copy of the shared Porcupine data with its licence; see its README). Every file must get its verdict within the budget.
  * The directory must exist: CI machines have ../shared next to the repository, and a missing
  * directory fails here rather than skipping.
  */
@@ -15,7 +15,7 @@ import type { Operation, Time } from './model.js';
 import { INDETERMINATE } from './model.js';
 import { witnessProblems } from './testing/witness.js';
 
-const GOLDEN = fileURLToPath(new URL('../../../../shared/data/porcupine/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../testdata/porcupine/', import.meta.url));
 /** Generous: the slowest file takes well under a second here; `unknown` fails the test. */
 const BUDGET_MS = 20_000;
 
@@ -61,10 +61,10 @@ function checkFile(format: HistoryFormat, path: string, expected: string): void 
   }
 }
 
-describe('golden histories (../shared/data/porcupine)', () => {
+describe('golden histories (testdata/porcupine)', () => {
   if (!existsSync(GOLDEN)) {
     it('finds the golden data', () => {
-      throw new Error(`golden data not found at ${GOLDEN}: the checker's tests need ../shared/data/porcupine next to the repository`);
+      throw new Error(`golden data not found at ${GOLDEN}: the checker's golden histories belong in packages/checker/testdata/porcupine`);
     });
     return;
   }

@@ -167,15 +167,21 @@ export const MESSAGES: Readonly<Record<string, readonly string[]>> = {
   'mrkv.raftcmd.SnapResponse': ['1 region metapb.Region'],
   'mrkv.raftcmd.ReadIndexRequest': ['1 start_ts uint64', '2 key_ranges rep kvrpcpb.KeyRange'],
   'mrkv.raftcmd.ReadIndexResponse': ['1 read_index uint64'],
+  'mrkv.raftcmd.CompareAndSwapRequest': [
+    '1 cf string', '2 key bytes', '3 value bytes', '4 previous_value bytes', '5 previous_not_exist bool', '6 delete bool',
+  ],
+  'mrkv.raftcmd.CompareAndSwapResponse': ['1 succeeded bool', '2 previous_not_exist bool', '3 previous_value bytes'],
   'mrkv.raftcmd.Request': [
     '1 cmd_type mrkv.raftcmd.CmdType', '2 get mrkv.raftcmd.GetRequest', '4 put mrkv.raftcmd.PutRequest',
     '5 delete mrkv.raftcmd.DeleteRequest', '6 snap mrkv.raftcmd.SnapRequest',
     '8 delete_range mrkv.raftcmd.DeleteRangeRequest', '10 read_index mrkv.raftcmd.ReadIndexRequest',
+    '100 cas mrkv.raftcmd.CompareAndSwapRequest',
   ],
   'mrkv.raftcmd.Response': [
     '1 cmd_type mrkv.raftcmd.CmdType', '2 get mrkv.raftcmd.GetResponse', '4 put mrkv.raftcmd.PutResponse',
     '5 delete mrkv.raftcmd.DeleteResponse', '6 snap mrkv.raftcmd.SnapResponse',
     '8 delete_range mrkv.raftcmd.DeleteRangeResponse', '10 read_index mrkv.raftcmd.ReadIndexResponse',
+    '100 cas mrkv.raftcmd.CompareAndSwapResponse',
   ],
   'mrkv.raftcmd.ChangePeerRequest': ['1 change_type eraftpb.ConfChangeType', '2 peer metapb.Peer'],
   'mrkv.raftcmd.ChangePeerResponse': ['1 region metapb.Region'],
@@ -449,7 +455,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'kvrpcpb.CommandPri': ['Normal=0', 'Low=1', 'High=2'],
   'kvrpcpb.IsolationLevel': ['SI=0', 'RC=1', 'RCCheckTS=2'],
   'kvrpcpb.DiskFullOpt': ['NotAllowedOnFull=0', 'AllowedOnAlmostFull=1', 'AllowedOnAlreadyFull=2'],
-  'mrkv.raftcmd.CmdType': ['Invalid=0', 'Get=1', 'Put=3', 'Delete=4', 'Snap=5', 'DeleteRange=7', 'ReadIndex=9'],
+  'mrkv.raftcmd.CmdType': ['Invalid=0', 'Get=1', 'Put=3', 'Delete=4', 'Snap=5', 'DeleteRange=7', 'ReadIndex=9', 'CompareAndSwap=100'],
   'mrkv.raftcmd.AdminCmdType': [
     'InvalidAdmin=0', 'ChangePeer=1', 'CompactLog=3', 'TransferLeader=4', 'ComputeHash=5', 'VerifyHash=6',
     'PrepareMerge=7', 'CommitMerge=8', 'RollbackMerge=9', 'BatchSplit=10', 'ChangePeerV2=11',
