@@ -6,6 +6,7 @@
  * and a manual clock.
  */
 import { noopLogger, type Clock, type Logger } from '@mrkv/common';
+import type { Region } from '@mrkv/proto';
 import type { KvEngine } from '@mrkv/engine';
 import { Cluster, type HeartbeatResult } from './cluster/cluster.js';
 import type { ScheduleConfig } from './config.js';
@@ -91,6 +92,18 @@ export class PlacementDriver {
   async regionHeartbeat(info: RegionInfo): Promise<{ result: HeartbeatResult; command: HeartbeatCommand | undefined }> {
     const result = await this.cluster.regionHeartbeat(info);
     return { result, command: this.coordinator.onRegionHeartbeat(result) };
+  }
+
+  /**
+   * A split report: the new regions go into the tree, and operators of the regions involved
+   * advance (a split operator finishes here, without waiting for the next heartbeat).
+   */
+  async reportBatchSplit(regions: readonly Region[]): Promise<void> {
+    const reported = new Set(regions.map((r) => r.id));
+    for (const res of await this.cluster.reportBatchSplit(regions)) {
+      // a region of the report that an earlier one of it displaced comes right back: not removed
+      this.coordinator.onRegionHeartbeat({ ...res, overlaps: res.overlaps.filter((o) => !reported.has(o.meta.id)) });
+    }
   }
 
   /** Builds and adds an operator asked for by hand; replaces a scheduler's operator on the region. */

@@ -162,7 +162,7 @@ export function pdHandlers(deps: PdServiceDeps): PDHandlers {
     }),
 
     ReportBatchSplit: unary<pdpb.ReportBatchSplitRequest__Output, pdpb.ReportBatchSplitResponse & Header>('ReportBatchSplit', async (req) => {
-      await pd.cluster.reportBatchSplit(req.regions.map(regionFromWire));
+      await pd.reportBatchSplit(req.regions.map(regionFromWire));
       return {};
     }),
   } as PDHandlers;

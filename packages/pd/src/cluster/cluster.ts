@@ -341,19 +341,26 @@ export class Cluster {
 
   /**
    * A split report (pdpb ReportBatchSplit): the regions after a split. Each one not stale goes
-   * into the tree (without a leader until its heartbeat) and is persisted.
+   * into the tree and is persisted. Its leader is taken to be its peer on the store that led the
+   * region it splits from (the split happened there); the next heartbeat confirms or corrects it.
+   * Returns what changed, for the operator controller.
    */
-  async reportBatchSplit(regions: readonly Region[]): Promise<void> {
+  async reportBatchSplit(regions: readonly Region[]): Promise<HeartbeatResult[]> {
     this.requireBootstrapped();
     for (const r of regions) validateRegion(r);
     const now = this.clock.nowMs();
-    for (const r of regions) {
-      const info = regionInfoFromMeta(r);
-      const res = this.regions.put({ ...info, leader: this.regions.getById(r.id)?.leader ?? r.peers[0] });
+    const out: HeartbeatResult[] = [];
+    // leaders as the tree knew them before the report (a region of it may displace another)
+    const leaderStores = regions.map((r) => (this.regions.getById(r.id) ?? this.regions.getByKey(r.startKey))?.leader?.storeId);
+    for (const [i, r] of regions.entries()) {
+      const info = regionInfoFromMeta(r, r.peers.find((p) => p.storeId === leaderStores[i]));
+      const res = this.regions.put(info);
       if (!res.accepted) continue;
       this.lastSplitMs.set(r.id, now);
       await this.storage.saveRegions([r], res.overlaps.map((o) => o.meta.id));
+      out.push({ region: info, overlaps: res.overlaps, metaChanged: true });
     }
+    return out;
   }
 }
 

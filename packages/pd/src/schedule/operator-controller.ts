@@ -138,7 +138,8 @@ export class OperatorController {
 
   /**
    * Regions that disappeared from the tree (replaced by a split sibling or a merge target): a
-   * merge source's active operator succeeded; anything else on them is stale.
+   * merge source's active operator and a split operator succeeded (their effect arrived first as
+   * the other region's report); anything else on them is stale.
    */
   onRegionsRemoved(removed: readonly RegionInfo[]): void {
     for (const r of removed) {
@@ -146,6 +147,7 @@ export class OperatorController {
       if (op === undefined) continue;
       const step = op.step;
       if (step?.type === 'mergeRegion' && !step.passive) this.end(op, 'success', 'source merged', false);
+      else if (step?.type === 'splitRegion') this.end(op, 'success', 'split: a new region took part of the range');
       else this.end(op, 'stale', 'region replaced by an overlapping region');
     }
   }
