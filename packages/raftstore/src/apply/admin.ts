@@ -48,6 +48,12 @@ export function execAdmin(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e
       return execBatchSplit(fsm, ctx, round, admin, results);
     case 'changePeerV2':
       return refuse(`membership change in a normal entry at ${e.index}`);
+    case 'computeHash':
+      round.hashAt.push({ fsm, index: e.index });
+      return { ok: true, responses: [] };
+    case 'verifyHash':
+      results.push({ t: 'verifyHash', index: admin.index, hash: admin.hash });
+      return { ok: true, responses: [] };
   }
 }
 

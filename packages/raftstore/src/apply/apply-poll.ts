@@ -16,6 +16,7 @@ import { decodeSnapshotData, encodeApplyState, encodeRegionState, encodeSnapshot
 import type { ApplyFsm } from './apply-fsm.js';
 import { applyEntry, type ApplyRound } from './apply.js';
 import { WriteOverlay } from './overlay.js';
+import { hashRegion } from './consistency.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -26,7 +27,7 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     private readonly ctx: StoreContext,
     private readonly deregister: (regionId: number) => void,
   ) {
-    this.round = { wb: ctx.kvEngine.newWriteBatch(), sync: false, overlay: new WriteOverlay(), done: [], touched: new Map() };
+    this.round = { wb: ctx.kvEngine.newWriteBatch(), sync: false, overlay: new WriteOverlay(), done: [], touched: new Map(), hashAt: [] };
   }
 
   begin(): void {}
@@ -57,7 +58,12 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     switch (msg.type) {
       case 'apply':
         for (const p of msg.proposals) fsm.proposals.push(p);
-        for (const e of msg.entries) await applyEntry(fsm, this.ctx, this.round, e);
+        for (const e of msg.entries) {
+          await applyEntry(fsm, this.ctx, this.round, e);
+          // ComputeHash: the hash covers exactly the data up to its index, so write what came
+          // before (and the entry itself) and take the engine snapshot before applying more.
+          if (this.round.hashAt.length > 0) await this.startHashes();
+        }
         return;
       case 'applySnapshot':
         await this.flush();
@@ -94,6 +100,19 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     for (const cb of done) cb();
     for (const [fsm, results] of touched) {
       this.ctx.sendPeer(fsm.regionId, { type: 'applyRes', appliedIndex: fsm.applyState.appliedIndex, appliedTerm: fsm.appliedTerm, results });
+    }
+  }
+
+  private async startHashes(): Promise<void> {
+    const jobs = this.round.hashAt.splice(0);
+    await this.flush();
+    for (const { fsm, index } of jobs) {
+      const region = fsm.region;
+      const snap = await this.ctx.kvEngine.snapshot();
+      void hashRegion(snap, region).then(
+        (hash) => this.ctx.sendPeer(fsm.regionId, { type: 'hashComputed', index, hash }),
+        (err: unknown) => fsm.logger.warn({ err, index }, 'consistency hash failed'),
+      );
     }
   }
 

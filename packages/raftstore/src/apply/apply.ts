@@ -34,6 +34,8 @@ export interface ApplyRound {
   done: Array<() => void>;
   /** FSMs whose apply state changed, with their admin results. */
   readonly touched: Map<ApplyFsm, ExecResult[]>;
+  /** ComputeHash entries applied in this batch: hash the region once the batch is written. */
+  readonly hashAt: Array<{ fsm: ApplyFsm; index: number }>;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -42,13 +42,15 @@ export type PeerMsg =
   | { readonly type: 'storeUnreachable'; readonly storeId: number }
   | { readonly type: 'transferLeader'; readonly peerId: number }
   | { readonly type: 'pdOperator'; readonly op: PdOperator }
-  | { readonly type: 'campaign' };
+  | { readonly type: 'campaign' }
+  | { readonly type: 'hashComputed'; readonly index: number; readonly hash: Uint8Array };
 
 /** What applying an admin command changed, for the peer to follow. */
 export type ExecResult =
   | { readonly t: 'confChange'; readonly index: number; readonly cc: ConfChangeV2 | undefined; readonly region: Region }
   | { readonly t: 'compactLog'; readonly index: number; readonly term: number }
-  | { readonly t: 'split'; readonly regions: readonly Region[]; readonly derived: Region };
+  | { readonly t: 'split'; readonly regions: readonly Region[]; readonly derived: Region }
+  | { readonly t: 'verifyHash'; readonly index: number; readonly hash: Uint8Array };
 
 export type ApplyMsg =
   | { readonly type: 'apply'; readonly term: number; readonly entries: readonly Entry[]; readonly proposals: readonly Proposal[] }

@@ -15,6 +15,7 @@ import { onReadIndex } from '../operation/read.js';
 import { handleRaftReady, onPersisted } from '../operation/ready.js';
 import { onSnapshotApplied, onSnapshotGenerated, onSnapshotStatus } from '../operation/snapshot.js';
 import { onTick } from '../operation/tick.js';
+import { onHashComputed } from '../operation/consistency.js';
 import { transferLeader } from '../operation/transfer-leader.js';
 
 export function handlePeerMsgs(peer: Peer, ctx: StoreContext, msgs: readonly PeerMsg[]): void {
@@ -60,6 +61,8 @@ function handlePeerMsg(peer: Peer, ctx: StoreContext, msg: PeerMsg): void {
     case 'campaign':
       if (!peer.isLeader) peer.rawNode.campaign();
       return;
+    case 'hashComputed':
+      return onHashComputed(peer, ctx, msg.index, msg.hash);
     default:
       assertNever(msg);
   }

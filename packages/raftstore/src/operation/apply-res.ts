@@ -14,6 +14,7 @@ import { completeReads } from './read.js';
 import { syncApplied } from './ready.js';
 import { sendTombstone } from './send.js';
 import { onSplitApplied } from './split.js';
+import { onVerifyHash } from './consistency.js';
 
 export function onApplyRes(peer: Peer, ctx: StoreContext, msg: Extract<PeerMsg, { type: 'applyRes' }>): void {
   if (peer.destroyed) return;
@@ -36,6 +37,9 @@ function onExecResult(peer: Peer, ctx: StoreContext, r: ExecResult): void {
       return;
     case 'split':
       onSplitApplied(peer, ctx, r.regions, r.derived);
+      return;
+    case 'verifyHash':
+      onVerifyHash(peer, ctx, r.index, r.hash);
       return;
   }
 }

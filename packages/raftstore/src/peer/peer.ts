@@ -100,6 +100,12 @@ export class Peer {
   applyingSnapshot: ApplyingSnapshot | undefined;
   /** Peers heard from that are not (yet) in the local region (e.g. peers being added). */
   readonly peerCache = new Map<number, PeerMeta>();
+  /** Consistency check state: hashes by index, leader hashes waiting for ours, the last verdict. */
+  readonly consistency = {
+    hashes: new Map<number, Uint8Array>(),
+    expected: new Map<number, Uint8Array>(),
+    last: undefined as { index: number; ok: boolean } | undefined,
+  };
   /** Raft ticks since start. */
   ticks = 0;
   destroyed = false;

@@ -43,6 +43,7 @@ export interface RaftstoreCounters {
   messagesReceived: number;
   snapshotsSent: number;
   snapshotsApplied: number;
+  consistencyMismatches: number;
 }
 
 export interface StoreContext {
@@ -95,5 +96,6 @@ export function newCounters(): RaftstoreCounters {
     messagesReceived: 0,
     snapshotsSent: 0,
     snapshotsApplied: 0,
+    consistencyMismatches: 0,
   };
 }

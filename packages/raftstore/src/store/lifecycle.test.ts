@@ -71,6 +71,29 @@ describe('raftstore: membership and snapshots', () => {
   });
 });
 
+describe('raftstore: consistency check', () => {
+  it('finds no difference between healthy replicas and finds an injected divergence', async () => {
+    cluster = new TestCluster({ stores: 3 });
+    const region = await cluster.start();
+    const leader = await cluster.waitLeader(region.id);
+    for (let i = 0; i < 10; i++) await cluster.put(`k${i}`, `v${i}`);
+    const peers = () => [1, 2, 3].map((s) => cluster!.store(s).peers.get(region.id)!);
+    await cluster.admin(region.id, { t: 'computeHash' });
+    await waitFor(() => peers().every((p) => p.consistency.last !== undefined), 10_000, 'every replica to verify');
+    expect(peers().map((p) => p.consistency.last!.ok)).toEqual([true, true, true]);
+    const first = peers()[0]!.consistency.last!.index;
+    const victim = [1, 2, 3].find((s) => s !== leader)!;
+    await cluster.poke(victim, 'k3', 'corrupted');
+    await cluster.admin(region.id, { t: 'computeHash' });
+    await waitFor(() => peers().every((p) => p.consistency.last!.index > first), 10_000, 'the second check');
+    for (const s of [1, 2, 3]) {
+      const p = cluster.store(s).peers.get(region.id)!;
+      expect(p.consistency.last!.ok).toBe(s !== victim);
+    }
+    expect(cluster.store(victim).ctx.counters.consistencyMismatches).toBe(1);
+  });
+});
+
 describe('raftstore: restart', () => {
   it('comes back after every store crashes at once with every acknowledged write', async () => {
     cluster = new TestCluster({ stores: 3 });

@@ -374,6 +374,12 @@ export class TestCluster {
     }
   }
 
+  /** Writes `key` straight into a store's kv engine, bypassing raft (injects a divergence). */
+  async poke(storeId: number, key: string, value: string): Promise<void> {
+    const s = this.stores.get(storeId)!;
+    await s.kv!.write(s.kv!.newWriteBatch().put(Buffer.concat([Buffer.from('z'), Buffer.from(key)]), Buffer.from(value)), { sync: true });
+  }
+
   /** The value of `key` in a store's kv engine, bypassing raft (for replication checks). */
   async peek(storeId: number, key: string): Promise<string | undefined> {
     const s = this.stores.get(storeId)!;

@@ -38,7 +38,11 @@ export interface SplitSpec {
 export type AdminCmd =
   | { readonly t: 'changePeerV2'; readonly changes: readonly PeerChange[] }
   | { readonly t: 'compactLog'; readonly compactIndex: number; readonly compactTerm: number }
-  | { readonly t: 'batchSplit'; readonly splits: readonly SplitSpec[]; readonly rightDerive: boolean };
+  | { readonly t: 'batchSplit'; readonly splits: readonly SplitSpec[]; readonly rightDerive: boolean }
+  /** Consistency check, step 1: every replica hashes its region data at this entry's index. */
+  | { readonly t: 'computeHash' }
+  /** Consistency check, step 2: replicas compare their hash at `index` with the leader's. */
+  | { readonly t: 'verifyHash'; readonly index: number; readonly hash: Uint8Array };
 
 export interface CmdHeader {
   readonly regionId: number;
@@ -61,6 +65,8 @@ const CMD_DELETE = 4;
 const CMD_DELETE_RANGE = 7;
 const CMD_CAS = 100;
 const ADMIN_COMPACT_LOG = 3;
+const ADMIN_COMPUTE_HASH = 5;
+const ADMIN_VERIFY_HASH = 6;
 const ADMIN_BATCH_SPLIT = 10;
 const ADMIN_CHANGE_PEER_V2 = 11;
 const EMPTY = new Uint8Array(0);
@@ -124,6 +130,17 @@ function writeAdmin(w: PbWriter, a: AdminCmd): void {
           });
         }
         x.bool(2, a.rightDerive);
+      });
+      return;
+    case 'computeHash':
+      w.u64(1, ADMIN_COMPUTE_HASH);
+      w.message(12, () => undefined);
+      return;
+    case 'verifyHash':
+      w.u64(1, ADMIN_VERIFY_HASH);
+      w.message(6, (x) => {
+        x.u64(1, a.index);
+        x.bytes(2, a.hash);
       });
       return;
     case 'changePeerV2':
@@ -247,12 +264,16 @@ function readAdmin(r: PbReader): AdminCmd {
   const splits: SplitSpec[] = [];
   let rightDerive = false;
   const changes: PeerChange[] = [];
+  let verify: AdminCmd | undefined;
   while (!r.done()) {
     const [f, wt] = r.tag();
     if (f === 1 && wt === Wire.VARINT) cmdType = r.varint();
     else if (f === 4 && wt === Wire.LEN) {
       const m = readFields(r.sub());
       compact = { t: 'compactLog', compactIndex: n(m, 1), compactTerm: n(m, 2) };
+    } else if (f === 6 && wt === Wire.LEN) {
+      const m = readFields(r.sub());
+      verify = { t: 'verifyHash', index: n(m, 1), hash: b(m, 2) };
     } else if (f === 10 && wt === Wire.LEN) {
       const s = r.sub();
       while (!s.done()) {
@@ -302,6 +323,11 @@ function readAdmin(r: PbReader): AdminCmd {
       return { t: 'batchSplit', splits, rightDerive };
     case ADMIN_CHANGE_PEER_V2:
       return { t: 'changePeerV2', changes };
+    case ADMIN_COMPUTE_HASH:
+      return { t: 'computeHash' };
+    case ADMIN_VERIFY_HASH:
+      if (verify === undefined) throw malformed('VerifyHash without its request');
+      return verify;
     default:
       throw malformed(`admin command type ${cmdType}`);
   }

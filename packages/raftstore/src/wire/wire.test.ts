@@ -92,6 +92,8 @@ describe('RaftCmd codec', () => {
       { t: 'compactLog', compactIndex: 10, compactTerm: 3 },
       { t: 'batchSplit', splits: [{ splitKey: u8('m'), newRegionId: 9, newPeerIds: [10, 11] }], rightDerive: true },
       { t: 'changePeerV2', changes: [{ changeType: 'AddLearnerNode', peer: { id: 7, storeId: 3, role: 'Learner' } }] },
+      { t: 'computeHash' },
+      { t: 'verifyHash', index: 42, hash: u8('abcd') },
     ] as const) {
       const c: RaftCmd = { header, requests: [], admin };
       const enc = encodeRaftCmd(c);
