@@ -28,6 +28,7 @@ export const STORE_FLAGS: readonly FlagSpec[] = [
   { flag: '--labels <k=v,...>', key: 'server.labels', help: 'store labels for placement, e.g. zone=z1,host=h1' },
   { flag: '--raft-pool-size <n>', key: 'raftstore.raft-pool-size', help: 'raft worker threads' },
   { flag: '--apply-pool-size <n>', key: 'raftstore.apply-pool-size', help: 'apply worker threads' },
+  { flag: '--raftstore-thread <worker|main>', key: 'raftstore.thread', help: 'run the raftstore on its own worker thread, or on the main thread' },
   { flag: '--raft-base-tick-ms <ms>', key: 'raftstore.raft-base-tick-ms', help: 'length of one raft tick' },
   { flag: '--raft-election-timeout-ticks <n>', key: 'raftstore.raft-election-timeout-ticks', help: 'election timeout in ticks' },
   { flag: '--raft-heartbeat-ticks <n>', key: 'raftstore.raft-heartbeat-ticks', help: 'leader heartbeat interval in ticks' },

@@ -130,9 +130,21 @@ const limitsSchema = z
   })
   .strict();
 
-/** The raftstore settings that `limits` does not already carry. */
+/** Where the raftstore runs: its own worker thread, or the main thread next to gRPC. */
+export const RAFTSTORE_THREAD_MODES = ['worker', 'main'] as const;
+export type RaftstoreThreadMode = (typeof RAFTSTORE_THREAD_MODES)[number];
+
+/** The raftstore settings that `limits` does not already carry, plus where the raftstore runs. */
 const raftstoreSchema = raftstoreConfigSchema
   .omit({ maxKeySize: true, maxBatchKeys: true, maxScanLimit: true, raftEntryMaxSize: true })
+  .extend({
+    /**
+     * `worker`: both engines and the raft and apply pollers run on one worker thread, so gRPC
+     * and the raftstore do not share an event loop (process/raftstore-thread.ts). `main`: all on
+     * the main thread (what in-process tests use).
+     */
+    thread: z.enum(RAFTSTORE_THREAD_MODES).default('worker'),
+  })
   .strict();
 
 const transportSchema = z
@@ -244,8 +256,9 @@ export function loadStoreConfig(opts: { file?: string | undefined; flags?: Recor
 
 /** The full raftstore config: the `raftstore` section plus the limits it shares with the gateway. */
 export function raftstoreConfigOf(c: StoreConfig): RaftstoreConfig {
+  const { thread: _thread, ...raftstore } = c.raftstore;
   return {
-    ...c.raftstore,
+    ...raftstore,
     maxKeySize: c.limits.maxKeySize,
     maxBatchKeys: c.limits.maxBatchKeys,
     maxScanLimit: c.limits.maxScanLimit,

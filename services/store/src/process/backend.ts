@@ -10,6 +10,7 @@
  */
 import type { Logger } from '@mrkv/common';
 import type { PdApi, RaftMessageSink, RaftTransport, RaftstoreConfig, RawKvApi, StoreStats } from '@mrkv/raftstore';
+import type { StoreConfig } from '../config.js';
 import type { BootstrapEngines } from './bootstrap.js';
 import type { DataDirLayout } from './data-dir.js';
 
@@ -45,5 +46,17 @@ export interface RaftstoreStartDeps {
   readonly logger: Logger;
 }
 
+/** What a backend factory is given. */
+export interface OpenRaftstoreBackendArgs {
+  /** The raftstore's config (`raftstoreConfigOf(store)`). */
+  readonly config: RaftstoreConfig;
+  readonly layout: DataDirLayout;
+  readonly logger: Logger;
+  /** This store's id (known before the engines open). */
+  readonly storeId: number;
+  /** The whole process config (`raftstore.thread`, log settings for a raftstore thread). */
+  readonly store: StoreConfig;
+}
+
 /** Opens the engines of a data directory (the raftstore's factory). */
-export type OpenRaftstoreBackend = (args: { config: RaftstoreConfig; layout: DataDirLayout; logger: Logger }) => Promise<RaftstoreBackend>;
+export type OpenRaftstoreBackend = (args: OpenRaftstoreBackendArgs) => Promise<RaftstoreBackend>;

@@ -80,7 +80,7 @@ export async function runStore(config: StoreConfig, deps: RunStoreDeps): Promise
     const { storeId } = await ensureStoreId(dir, pd, retry, root);
     const logger = root.child({ storeId });
 
-    const backend: RaftstoreBackend = await deps.openBackend({ config: raftstoreConfigOf(config), layout: dir.layout, logger });
+    const backend: RaftstoreBackend = await deps.openBackend({ config: raftstoreConfigOf(config), layout: dir.layout, logger, storeId, store: config });
     undo.push(() => backend.close());
 
     const rawKv = new LateRawKv();
