@@ -56,6 +56,11 @@ export const raftstoreConfigSchema = z.object({
   messagesPerTick: z.number().int().positive().default(4096),
   /** Capacity of the cross-thread lease table (regions per store). */
   leaseTableCapacity: z.number().int().positive().default(65_536),
+  /** Snapshots this store streams out / takes in at once; more are refused and retried later. */
+  snapMaxConcurrentSends: z.number().int().positive().default(4),
+  snapMaxConcurrentRecvs: z.number().int().positive().default(4),
+  /** Largest snapshot this store accepts (bytes). */
+  snapMaxSize: z.number().int().positive().default(1024 * MiB),
 });
 
 export type RaftstoreConfig = z.output<typeof raftstoreConfigSchema>;

@@ -11,7 +11,7 @@
 import { CommonCodes, MrkvError, SeededRng, type Clock, type Logger } from '@mrkv/common';
 import type { KvEngine, RaftLogEngine } from '@mrkv/engine';
 import { MessageType } from '@mrkv/raft';
-import { findPeerOnStore, type Region } from '@mrkv/proto';
+import { findPeerOnStore, ServerIsBusyError, type Region } from '@mrkv/proto';
 import { ApplyFsm } from '../apply/apply-fsm.js';
 import { ApplyPollHandler } from '../apply/apply-poll.js';
 import { RAFT_INIT_LOG_INDEX, RAFT_INIT_LOG_TERM } from '../apply/admin.js';
@@ -104,6 +104,9 @@ export class Raftstore implements RaftMessageSink {
   private tick: { cancel(): void } | undefined;
   private stopped = false;
   private killed = false;
+  /** Snapshot streams in flight (capped by snapMaxConcurrentSends / snapMaxConcurrentRecvs). */
+  private snapSending = 0;
+  private snapReceiving = 0;
   readonly startTime: number;
 
   constructor(private readonly opts: RaftstoreOptions) {
@@ -304,11 +307,22 @@ export class Raftstore implements RaftMessageSink {
 
   async onSnapshot(head: Uint8Array, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     const m = decodeStoreRaftMessage(head);
+    if (this.snapReceiving >= this.opts.cfg.snapMaxConcurrentRecvs) {
+      throw new ServerIsBusyError({ reason: 'too many snapshots being received', backoffMs: 1000, estimatedWaitMs: 0, appliedIndex: 0 });
+    }
+    this.snapReceiving++;
     const parts: Uint8Array[] = [];
     let size = 0;
-    for await (const c of chunks) {
-      parts.push(c);
-      size += c.length;
+    try {
+      for await (const c of chunks) {
+        size += c.length;
+        if (size > this.opts.cfg.snapMaxSize) {
+          throw new MrkvError(CommonCodes.INVALID_ARGUMENT, `snapshot for region ${m.regionId} larger than ${this.opts.cfg.snapMaxSize} bytes`);
+        }
+        parts.push(c);
+      }
+    } finally {
+      this.snapReceiving--;
     }
     if (m.message.snapshot === undefined) throw new Error('snapshot stream head carries no snapshot');
     const data = Buffer.concat(parts, size);
@@ -317,14 +331,24 @@ export class Raftstore implements RaftMessageSink {
   }
 
   private sendSnapshot(regionId: number, toPeerId: number, toStoreId: number, head: Uint8Array, data: Uint8Array): void {
+    if (this.snapSending >= this.opts.cfg.snapMaxConcurrentSends) {
+      // Raft retries after the failure report (the follower stays in Snapshot state until then).
+      this.raftPoller.send(regionId, { type: 'snapshotStatus', toPeerId, ok: false });
+      return;
+    }
+    this.snapSending++;
     const chunkSize = 1 << 20;
     async function* chunks(): AsyncIterable<Uint8Array> {
       for (let off = 0; off < data.length; off += chunkSize) yield data.subarray(off, Math.min(data.length, off + chunkSize));
       if (data.length === 0) yield data;
     }
     this.opts.transport.sendSnapshot(toStoreId, head, chunks()).then(
-      () => void this.raftPoller.send(regionId, { type: 'snapshotStatus', toPeerId, ok: true }),
+      () => {
+        this.snapSending--;
+        this.raftPoller.send(regionId, { type: 'snapshotStatus', toPeerId, ok: true });
+      },
       (err: unknown) => {
+        this.snapSending--;
         this.opts.logger.warn({ err, regionId, toStoreId }, 'sending snapshot failed');
         this.raftPoller.send(regionId, { type: 'snapshotStatus', toPeerId, ok: false });
       },
@@ -351,7 +375,13 @@ export class Raftstore implements RaftMessageSink {
   }
 
   storeStats(): Partial<StoreStats> {
-    return { regionCount: this.peers.size, isBusy: false, startTime: Math.floor(this.startTime / 1000) };
+    return {
+      regionCount: this.peers.size,
+      isBusy: false,
+      startTime: Math.floor(this.startTime / 1000),
+      sendingSnapCount: this.snapSending,
+      receivingSnapCount: this.snapReceiving,
+    };
   }
 
   metricsText(): string {
