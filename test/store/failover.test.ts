@@ -103,8 +103,8 @@ describe('kill -9 of a leader store under load', () => {
     await cluster.waitRegions(2, 3);
 
     const load = new Load(client, 16);
-    let killedIndex = -1;
-    let killedId = '';
+    let killedIndex: number;
+    let killedId: string;
     try {
       await waitFor('300 acknowledged writes', async () => (load.acked.size >= 300 ? true : undefined), 15_000, 20);
 
