@@ -30,6 +30,60 @@ describe('raftstore: membership and snapshots', () => {
     expect(r.regionEpoch.confVer).toBe(4);
   });
 
+  it('finishes a joint membership change after the leader is killed in the joint phase', async () => {
+    cluster = new TestCluster({ stores: 4 });
+    const region = await cluster.start([1, 2, 3]);
+    const leader = await cluster.waitLeader(region.id);
+    for (let i = 0; i < 10; i++) await cluster.put(`k${i}`, `v${i}`);
+    // Learner first, so the joint step only swaps voters.
+    const p4 = { id: cluster.pd.allocId(), storeId: 4, role: 'Learner' as const };
+    await cluster.changePeer(region.id, 'AddLearnerNode', p4);
+    await waitFor(async () => (await cluster!.peek(4, 'k9')) === 'v9', 10_000, 'the learner to catch up');
+    const demoted = [1, 2, 3].find((s) => s !== leader)!;
+    const demotedPeer = cluster.store(demoted).peers.get(region.id)!.meta;
+    // Enter joint: promote 4, demote `demoted`. Kill the leader as soon as it applied the change.
+    const entered = cluster.admin(region.id, {
+      t: 'changePeerV2',
+      changes: [
+        { changeType: 'AddNode', peer: { ...p4, role: 'Voter' } },
+        { changeType: 'AddLearnerNode', peer: { ...demotedPeer, role: 'Learner' } },
+      ],
+    });
+    await entered;
+    await cluster.crash(leader);
+    // A new leader leaves the joint state by itself (auto leave) and the cluster keeps serving.
+    await waitFor(() => {
+      const r = cluster!.regionOf(Buffer.from('k1'));
+      return r !== undefined && !r.peers.some((p) => p.role === 'IncomingVoter' || p.role === 'DemotingVoter') && r.peers.some((p) => p.storeId === 4 && p.role === 'Voter');
+    }, 15_000, 'the joint state to be left');
+    await cluster.put('after', 'joint');
+    expect(await cluster.get('after')).toBe('joint');
+    for (let i = 0; i < 10; i++) expect(await cluster.get(`k${i}`)).toBe(`v${i}`);
+    const r = cluster.regionOf(Buffer.from('k1'))!;
+    expect(r.peers.find((p) => p.storeId === demoted)?.role).toBe('Learner');
+  });
+
+  it('a removed store restarting with old data neither disrupts the term nor comes back', async () => {
+    cluster = new TestCluster({ stores: 3 });
+    const region = await cluster.start();
+    const leader = await cluster.waitLeader(region.id);
+    await cluster.put('a', '1');
+    const gone = [1, 2, 3].find((s) => s !== leader)!;
+    const gonePeer = cluster.store(gone).peers.get(region.id)!.meta;
+    await cluster.crash(gone);
+    await cluster.changePeer(region.id, 'RemoveNode', gonePeer);
+    const term = cluster.store(leader).peers.get(region.id)!.term;
+    await cluster.restart(gone);
+    // Its stale peer times out and asks for votes (PreVote): nobody moves to a higher term, and the
+    // leader tells it that it was removed.
+    await waitFor(() => !cluster!.store(gone).peers.has(region.id), 15_000, 'the stale peer to be destroyed');
+    const now = cluster.leaderStore(region.id)!;
+    expect(cluster.store(now).peers.get(region.id)!.term).toBe(term);
+    expect(cluster.store(gone).ctx.meta.tombstones.has(region.id)).toBe(true);
+    await cluster.put('b', '2');
+    expect(await cluster.get('b')).toBe('2');
+  });
+
   it('rejects a snapshot corrupted in transit and catches up with the next one', async () => {
     cluster = new TestCluster({ stores: 4 });
     const region = await cluster.start([1, 2, 3]);
