@@ -56,6 +56,11 @@ export const raftstoreConfigSchema = z.object({
   messagesPerTick: z.number().int().positive().default(4096),
   /** Capacity of the cross-thread lease table (regions per store). */
   leaseTableCapacity: z.number().int().positive().default(65_536),
+  /**
+   * Proposals a region may have waiting for commit and apply; beyond it writes are refused with
+   * ServerIsBusy so clients back off instead of piling up behind a slow quorum or disk.
+   */
+  maxPendingProposals: z.number().int().positive().default(8192),
   /** Snapshots this store streams out / takes in at once; more are refused and retried later. */
   snapMaxConcurrentSends: z.number().int().positive().default(4),
   snapMaxConcurrentRecvs: z.number().int().positive().default(4),

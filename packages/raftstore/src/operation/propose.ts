@@ -13,7 +13,7 @@
  * A follower refuses with NotLeader (with the leader hint); TiKV proposals are never forwarded.
  */
 import { ConfChangeTransition, ConfChangeType, RaftCodes, type ConfChangeSingle } from '@mrkv/raft';
-import { NotLeaderError, RaftEntryTooLargeError } from '@mrkv/proto';
+import { NotLeaderError, RaftEntryTooLargeError, ServerIsBusyError } from '@mrkv/proto';
 import type { CmdCallback, CmdResult, PeerMsg } from '../fsm/msgs.js';
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
@@ -38,6 +38,13 @@ export function onWrite(peer: Peer, ctx: StoreContext, msg: WriteMsg): void {
       msg.cb({ ok: false, error: refused });
       return;
     }
+  }
+  if (peer.proposals.length >= ctx.cfg.maxPendingProposals) {
+    msg.cb({
+      ok: false,
+      error: new ServerIsBusyError({ reason: `region ${peer.regionId} has ${peer.proposals.length} proposals in flight`, backoffMs: 50, estimatedWaitMs: 0, appliedIndex: peer.applied.index }),
+    });
+    return;
   }
   if (msg.bytes > ctx.cfg.raftEntryMaxSize) {
     msg.cb({ ok: false, error: new RaftEntryTooLargeError({ regionId: peer.regionId, entrySize: msg.bytes }) });

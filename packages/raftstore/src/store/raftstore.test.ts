@@ -82,6 +82,28 @@ describe('raftstore: faults', () => {
   });
 });
 
+describe('raftstore: flow control', () => {
+  it('refuses writes with ServerIsBusy once too many proposals wait for commit', async () => {
+    cluster = new TestCluster({ stores: 3, cfg: { maxPendingProposals: 2 } });
+    const region = await cluster.start();
+    const leader = await cluster.waitLeader(region.id);
+    const ctx = cluster.contextFor(cluster.store(leader).peers.get(region.id)!.region, leader);
+    cluster.net.isolate(leader);
+    // One write per poll round, so each becomes its own proposal (writes of one round batch).
+    const writes: Array<Promise<void>> = [];
+    for (let i = 0; i < 6; i++) {
+      const w = cluster.rawKv(leader).rawPut(ctx, Buffer.from(`k${i}`), Buffer.from('v'));
+      w.catch(() => undefined);
+      writes.push(w);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const results = await Promise.allSettled(writes);
+    const busy = results.filter((r) => r.status === 'rejected' && (r.reason as { variant?: string }).variant === 'serverIsBusy');
+    expect(busy.length).toBeGreaterThan(0);
+    cluster.net.clearFilters();
+  });
+});
+
 describe('raftstore: requests', () => {
   it('checks epochs and key ranges, and supports scan, batch ops, delete range and CAS', async () => {
     cluster = new TestCluster({ stores: 3 });
@@ -120,6 +142,7 @@ describe('raftstore: requests', () => {
     expect(Buffer.from((await kv.rawGet(ctx, b('n')))!).toString()).toBe('10');
     await expect(kv.rawGet({ ...ctx, regionEpoch: { confVer: 1, version: 0 } }, b('a'))).rejects.toMatchObject({ variant: 'epochNotMatch' });
     await expect(kv.rawGet({ ...ctx, regionId: 999 }, b('a'))).rejects.toMatchObject({ variant: 'regionNotFound' });
+    await expect(kv.rawPut(ctx, b('zzz'), new Uint8Array(cluster.cfg.raftEntryMaxSize + 1))).rejects.toMatchObject({ variant: 'raftEntryTooLarge' });
     await expect(kv.rawGet({ ...ctx, peer: { id: 1, storeId: 42, role: 'Voter' } }, b('a'))).rejects.toMatchObject({ variant: 'storeNotMatch' });
   });
 });
