@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 const benches = {
   raft: 'packages/raft/bench/raft-bench.ts',
   engine: 'packages/engine/bench/engine-bench.ts',
+  store: 'packages/raftstore/bench/store-bench.ts',
+  pd: 'packages/pd/bench/pd-bench.ts',
   cluster: 'tools/bench/src/main.ts',
 };
 const [name, ...args] = process.argv.slice(2);

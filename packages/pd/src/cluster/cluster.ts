@@ -253,7 +253,7 @@ export class Cluster {
         l.regionCount++;
         l.regionSizeMib += size;
         if (r.leader?.id === p.id) l.leaderCount++;
-        if (r.pendingPeers.some((q) => q.id === p.id)) l.pendingPeerCount++;
+        if (r.pendingPeers.length > 0 && r.pendingPeers.some((q) => q.id === p.id)) l.pendingPeerCount++;
       }
     }
     return out;

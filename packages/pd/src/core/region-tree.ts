@@ -35,6 +35,10 @@ export function rangesOverlap(aStart: Uint8Array, aEnd: Uint8Array, bStart: Uint
   return !aBeforeB && !bBeforeA;
 }
 
+function sameRange(a: RegionInfo, b: RegionInfo): boolean {
+  return compareBytes(a.meta.startKey, b.meta.startKey) === 0 && compareBytes(a.meta.endKey, b.meta.endKey) === 0;
+}
+
 export class RegionTree {
   private sorted: RegionInfo[] = [];
   private readonly byId = new Map<number, RegionInfo>();
@@ -119,6 +123,12 @@ export class RegionTree {
   put(r: RegionInfo): PutResult {
     if (this.isStale(r)) return { accepted: false, overlaps: [], previous: this.byId.get(r.meta.id) };
     const previous = this.byId.get(r.meta.id);
+    if (previous !== undefined && sameRange(previous, r)) {
+      // a conf change or a newer report of the same range: replace in place, O(log n)
+      this.sorted[this.indexOf(previous)] = r;
+      this.byId.set(r.meta.id, r);
+      return { accepted: true, overlaps: [], previous };
+    }
     if (previous !== undefined) this.removeAt(this.indexOf(previous));
     const overlaps = this.overlapping(r);
     for (const o of overlaps) this.removeAt(this.indexOf(o));

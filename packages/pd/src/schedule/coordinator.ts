@@ -10,6 +10,7 @@
 import { isMrkvError, noopLogger, type Logger } from '@mrkv/common';
 import type { Cluster, HeartbeatResult } from '../cluster/cluster.js';
 import { PdError, PdErrorCodes } from '../errors.js';
+import type { RegionInfo } from '../core/region-info.js';
 import type { MetaStorage } from '../storage/meta-storage.js';
 import { MERGE_CHECKER, MergeChecker } from './checkers/merge-checker.js';
 import { REPLICA_CHECKER, ReplicaChecker } from './checkers/replica-checker.js';
@@ -36,6 +37,14 @@ export interface CoordinatorOptions {
   readonly logger?: Logger;
 }
 
+/** Regions the patrol checks per tick (PD `patrolRegionScanLimit` is 128 per 10 ms). */
+export const PATROL_BATCH = 512;
+
+interface PatrolRound {
+  readonly ctx: ScheduleContext;
+  cursor: Uint8Array | undefined;
+}
+
 const CHECKER_DESCRIPTIONS: Record<string, string> = {
   [REPLICA_CHECKER]: 'keeps every region at max-replicas healthy voters (down/offline peers, learners, missing and extra replicas)',
   [MERGE_CHECKER]: 'merges small adjacent regions (size and key thresholds, split-merge-interval)',
@@ -48,6 +57,8 @@ export class Coordinator {
   private readonly schedulers: Scheduler[];
   private readonly enabled = new Set<string>();
   private lastPatrolMs = Number.NEGATIVE_INFINITY;
+  /** The patrol round in progress (its store view and the start key of its next slice). */
+  private patrolRound: PatrolRound | undefined;
   private lastScheduleMs = Number.NEGATIVE_INFINITY;
   private ticking = false;
   private readonly cluster: Cluster;
@@ -112,9 +123,11 @@ export class Coordinator {
   }
 
   /**
-   * One round of background work: operator timeouts, then (when due) the patrol and the
-   * schedulers, then burial of drained stores. Overlapping calls are skipped. Never throws: a
-   * failure is logged and the next tick tries again.
+   * One round of background work: operator timeouts, then the next slice of the patrol (a full
+   * patrol starts every `patrol-region-interval` and goes through {@link PATROL_BATCH} regions per
+   * tick, so a big cluster never blocks the event loop for a whole round), the schedulers when
+   * due, and burial of drained stores. Overlapping calls are skipped. Never throws: a failure is
+   * logged and the next tick tries again.
    */
   async tick(): Promise<void> {
     if (this.ticking || !this.cluster.bootstrapped) return;
@@ -123,10 +136,11 @@ export class Coordinator {
       this.operators.tick();
       const now = this.cluster.clock.nowMs();
       const cfg = this.cluster.config;
-      if (now - this.lastPatrolMs >= cfg.patrolRegionIntervalMs) {
+      if (this.patrolRound === undefined && now - this.lastPatrolMs >= cfg.patrolRegionIntervalMs) {
         this.lastPatrolMs = now;
-        await this.patrol();
+        this.patrolRound = { ctx: new ScheduleContext(this.cluster, this.operators), cursor: new Uint8Array(0) };
       }
+      if (this.patrolRound !== undefined) await this.patrolStep(this.patrolRound);
       if (now - this.lastScheduleMs >= cfg.scheduleIntervalMs) {
         this.lastScheduleMs = now;
         await this.runSchedulers();
@@ -139,15 +153,32 @@ export class Coordinator {
     }
   }
 
-  /** Runs the enabled checkers over every region once. Returns the operators added. */
+  /** Runs the enabled checkers over every region once, at once. Returns the operators added. */
   async patrol(): Promise<Operator[]> {
-    const ctx = new ScheduleContext(this.cluster, this.operators);
+    const round: PatrolRound = { ctx: new ScheduleContext(this.cluster, this.operators), cursor: new Uint8Array(0) };
+    const added: Operator[] = [];
+    while (round.cursor !== undefined) added.push(...(await this.patrolStep(round)));
+    return added;
+  }
+
+  /** Checks the next {@link PATROL_BATCH} regions of a round from its cursor; ends the round at the last region. */
+  private async patrolStep(round: PatrolRound): Promise<Operator[]> {
+    if (round.cursor === undefined) return [];
+    const batch = this.cluster.regions.scan(round.cursor, new Uint8Array(0), PATROL_BATCH + 1);
+    const next = batch.length > PATROL_BATCH ? batch.pop()!.meta.startKey : undefined;
+    const added = await this.checkRegions(round.ctx, batch);
+    round.cursor = next;
+    if (next === undefined && this.patrolRound === round) this.patrolRound = undefined;
+    return added;
+  }
+
+  private async checkRegions(ctx: ScheduleContext, regions: readonly RegionInfo[]): Promise<Operator[]> {
     const added: Operator[] = [];
     const replicaOn = this.enabled.has(REPLICA_CHECKER);
     const mergeOn = this.enabled.has(MERGE_CHECKER);
-    for (const r of this.cluster.regions.all()) {
+    for (const r of regions) {
       try {
-        if (replicaOn) {
+        if (replicaOn && this.replicaChecker.needsCheck(ctx, r)) {
           const op = await this.replicaChecker.check(ctx, r);
           if (op !== undefined) {
             added.push(this.operators.add(op));
@@ -166,13 +197,15 @@ export class Coordinator {
     return added;
   }
 
-  /** Runs every enabled scheduler once. Returns the operators added. */
+  /** Runs every enabled scheduler once, on one view of the cluster. Returns the operators added. */
   async runSchedulers(): Promise<Operator[]> {
     const added: Operator[] = [];
+    let ctx: ScheduleContext | undefined;
     for (const s of this.schedulers) {
       if (!this.enabled.has(s.name)) continue;
+      ctx ??= new ScheduleContext(this.cluster, this.operators);
       try {
-        added.push(...(await s.schedule(new ScheduleContext(this.cluster, this.operators))));
+        added.push(...(await s.schedule(ctx)));
       } catch (err) {
         if (!isMrkvError(err)) throw err;
         this.logger.debug({ err, scheduler: s.name }, 'scheduler round skipped');

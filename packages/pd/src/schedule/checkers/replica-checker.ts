@@ -23,6 +23,20 @@ export class ReplicaChecker {
 
   constructor(private readonly allocId: () => Promise<number>) {}
 
+  /**
+   * True if `region` may need repair: a learner, a bad peer, or the wrong voter count. The
+   * synchronous fast path of the patrol: a healthy region costs no promise.
+   */
+  needsCheck(ctx: ScheduleContext, r: RegionInfo): boolean {
+    if (r.leader === undefined || ctx.operators.get(r.meta.id) !== undefined) return false;
+    let voterCount = 0;
+    for (const p of r.meta.peers) {
+      if (p.role === 'Learner' || this.isBadPeer(ctx, r, p.id, p.storeId)) return true;
+      voterCount++;
+    }
+    return voterCount !== ctx.config.maxReplicas;
+  }
+
   /** An operator that repairs `region`, or undefined if it needs none (or none can be built now). */
   async check(ctx: ScheduleContext, r: RegionInfo): Promise<Operator | undefined> {
     if (r.leader === undefined || ctx.operators.get(r.meta.id) !== undefined || !ctx.underLimit('replica')) return undefined;
