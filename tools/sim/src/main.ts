@@ -71,8 +71,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--trace <file>', 'write the event trace (JSON lines) of the run (with --seeds: of the first failing run)')
     .option('--history <file>', 'write the client history (mrkv-jsonl, for pnpm check-history)')
     .option('--json', 'print one JSON object per run instead of text')
-    .showHelpAfterError();
-  program.parse(argv);
+    .showHelpAfterError()
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (err) {
+    // Commander already printed the problem (or the help / version text).
+    const code = (err as { exitCode?: number }).exitCode;
+    return code === 0 ? 0 : 2;
+  }
   const o = program.opts<CliOptions>();
   if (!(o.profile in PROFILES)) {
     process.stderr.write(`mrkv-sim: --profile must be one of ${Object.keys(PROFILES).join(', ')}\n`);

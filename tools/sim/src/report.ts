@@ -78,6 +78,7 @@ export function formatRun(r: RunResult, verbose: boolean): string {
     `  ${(s.virtualMs / 1000).toFixed(1)} s virtual, ${s.events} events, ${s.wallMs} ms wall; ` +
     `ops ok ${s.ops.ok} fail ${s.ops.fail} info ${s.ops.info}; ${s.applied} entries applied; ${s.regions} regions; ` +
     `${s.restarts} restarts; faults ${Object.entries(s.faults).map(([k, v]) => `${k}×${v}`).join(' ') || 'none'}; ` +
+    `reads lease ${s.leaseReads} read-index ${s.readIndexReads}; ` +
     `liveness ${s.livenessMs === undefined ? '-' : `${s.livenessMs} ms`}; checker ${s.checkerMs} ms\n`;
   if (r.verdict === 'pass' && !verbose) return head;
   const out = [head];

@@ -52,6 +52,9 @@ export interface RunResult {
     /** Virtual ms from healing until every region took a write. */
     readonly livenessMs: number | undefined;
     readonly checkerMs: number;
+    /** Reads served by a leader lease / after a ReadIndex round (summed over store lifetimes). */
+    readonly leaseReads: number;
+    readonly readIndexReads: number;
   };
   /** The last trace lines (always) and the full trace (with `keepTrace`). */
   readonly traceTail: readonly string[];
@@ -66,6 +69,8 @@ export interface RunResult {
 export interface RunHooks {
   /** Replaces applied-entry digests (a deliberately divergent replica). */
   readonly tamper?: ChainTamper;
+  /** Rewrites a get's answer before it is recorded (a deliberately stale or bogus read). */
+  readonly tamperGet?: (key: string, value: string | null) => string | null;
 }
 
 /** Client ids of the liveness probes and of the final reads (workload clients are 1..n). */
@@ -104,18 +109,25 @@ export async function runSimulation(o: SimOptions, hooks: RunHooks = {}): Promis
     mix: { get: 35, put: 30, delete: 10, cas: 25 },
     opDeadlineMs: 2_000,
     thinkMs: [0, 30],
+    tamperGet: hooks.tamperGet,
   });
   const stores = () => {
     const m = new Map<number, Raftstore>();
     for (const id of cluster.running()) m.set(id, cluster.store(id));
     return m;
   };
-  const attach = (id: number) => void checker.attach(id, cluster.store(id));
+  const attach = (id: number) => {
+    const store = cluster.store(id);
+    instances.add(store);
+    checker.attach(id, store);
+  };
   trace.emit('start', { seed: o.seed, plan: describePlan(plan) });
 
   let livenessMs: number | undefined;
   let explanation: string | undefined;
   let checkerMs = 0;
+  /** Every store instance of the run (a restart makes a new one), for the read counters. */
+  const instances = new Set<Raftstore>();
   let verdict: RunVerdict = 'pass';
   const drive = driver(sim, checker, stores, o.checkEvery);
   try {
@@ -182,6 +194,8 @@ export async function runSimulation(o: SimOptions, hooks: RunHooks = {}): Promis
       regions: regions.size,
       livenessMs,
       checkerMs: Math.round(checkerMs),
+      leaseReads: [...instances].reduce((n, s) => n + s.ctx.counters.leaseReads, 0),
+      readIndexReads: [...instances].reduce((n, s) => n + s.ctx.counters.readIndexReads, 0),
     },
     traceTail: trace.last(),
     trace: trace.text(),
@@ -195,12 +209,12 @@ function stamp(sim: SimScheduler): () => number {
   let lastMs = -1;
   let seq = 0;
   return () => {
-    const ms = sim.nowMs();
+    const ms = Math.floor(sim.nowMs());
     if (ms !== lastMs) {
       lastMs = ms;
       seq = 0;
     }
-    return Math.floor(ms) * 1000 + Math.min(999, seq++);
+    return ms * 1000 + Math.min(999, seq++);
   };
 }
 

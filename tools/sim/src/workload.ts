@@ -40,6 +40,8 @@ export interface WorkloadOptions {
   readonly opDeadlineMs: number;
   /** Pause between a client's operations, drawn from [min, max] virtual ms. */
   readonly thinkMs: readonly [number, number];
+  /** Test hook: rewrites what a get returned before it is recorded (a deliberately wrong answer). */
+  readonly tamperGet?: ((key: string, value: string | null) => string | null) | undefined;
 }
 
 /** Counts of outcomes by kind. */
@@ -61,10 +63,16 @@ class Refused {
 const te = new TextEncoder();
 const td = new TextDecoder();
 
+/** One client's region cache (each client process has its own view, possibly stale). */
+interface ClientCache {
+  readonly regions: Map<number, Region>;
+  /** The store believed to lead each region. */
+  readonly leaderHint: Map<number, number>;
+}
+
 export class Workload {
   readonly stats: WorkloadStats = { ok: 0, fail: 0, info: 0, attempts: 0, regionErrors: 0 };
-  private readonly regions = new Map<number, Region>();
-  private readonly leaderHint = new Map<number, number>();
+  private readonly caches = new Map<number, ClientCache>();
 
   constructor(
     private readonly cluster: TestCluster,
@@ -98,11 +106,11 @@ export class Workload {
   private nextInput(client: number, seq: number, key: string, rng: Rng, seen: string | null): RegisterInput {
     const m = this.opts.mix;
     const total = m.get + m.put + m.delete + m.cas;
-    let x = rng.next() * total;
+    const x = rng.next() * total;
     const value = `c${client}-${seq}`;
-    if ((x -= m.get) < 0) return { op: 'get', key };
-    if ((x -= m.put) < 0) return { op: 'put', key, value };
-    if ((x -= m.delete) < 0) return { op: 'delete', key };
+    if (x < m.get) return { op: 'get', key };
+    if (x < m.get + m.put) return { op: 'put', key, value };
+    if (x < m.get + m.put + m.delete) return { op: 'delete', key };
     // CAS from the value this client last saw (often current, sometimes stale), to a new value or to absent.
     return { op: 'cas', key, expected: rng.next() < 0.8 ? seen : value, value: rng.next() < 0.85 ? value : null };
   }
@@ -111,7 +119,12 @@ export class Workload {
   async execute(client: number, input: RegisterInput, rng: Rng): Promise<Outcome> {
     const h = this.history.invoke(client, input);
     this.trace.emit('invoke', { client, op: input.op, key: input.key, ...describeInput(input) });
-    const out = await this.attemptAll(input, rng);
+    let cache = this.caches.get(client);
+    if (cache === undefined) {
+      cache = { regions: new Map(), leaderHint: new Map() };
+      this.caches.set(client, cache);
+    }
+    const out = await this.attemptAll(cache, input, rng);
     switch (out.kind) {
       case 'ok':
         this.stats.ok++;
@@ -132,23 +145,30 @@ export class Workload {
     return out;
   }
 
-  private async attemptAll(input: RegisterInput, rng: Rng): Promise<Outcome> {
+  private async attemptAll(cache: ClientCache, input: RegisterInput, rng: Rng): Promise<Outcome> {
     const key = te.encode(input.key);
     const deadline = this.cluster.clock.nowMs() + this.opts.opDeadlineMs;
     let avoid: number | undefined;
     while (this.cluster.clock.nowMs() < deadline) {
-      const region = this.locate(key);
-      const storeId = region === undefined ? undefined : this.pickStore(region, avoid, rng);
+      const region = this.locate(cache, key);
+      const storeId = region === undefined ? undefined : this.pickStore(cache, region, avoid, rng);
       if (region !== undefined && storeId !== undefined) {
         this.stats.attempts++;
         try {
-          return { kind: 'ok', output: await this.attempt(region, storeId, input, key, deadline) };
+          let output = await this.attempt(region, storeId, input, key, deadline);
+          if (input.op === 'get' && this.opts.tamperGet !== undefined) output = { value: this.opts.tamperGet(input.key, (output as { value: string | null }).value) };
+          // Keep going to the store that answered (client-go's region cache keeps the leader that worked).
+          cache.leaderHint.set(region.id, storeId);
+          return { kind: 'ok', output };
         } catch (err) {
           if (!(err instanceof Refused)) {
+            // No answer, or an unclear one: the cached leader may be gone (client-go drops its
+            // cache entry on a send failure); the next operation asks PD or tries another peer.
+            cache.leaderHint.delete(region.id);
             if (input.op === 'get') return { kind: 'fail' };
             return { kind: 'info', why: err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err) };
           }
-          avoid = this.learn(err, region, storeId);
+          avoid = this.learn(cache, err, region, storeId);
         }
       }
       await this.cluster.sleep(5 + rng.nextInt(20));
@@ -182,9 +202,9 @@ export class Workload {
   }
 
   /** Updates the cache from a refusal; returns a store to avoid next time. */
-  private learn(r: Refused, region: Region, storeId: number): number | undefined {
+  private learn(cache: ClientCache, r: Refused, region: Region, storeId: number): number | undefined {
     if (!(r instanceof RegionRefused)) {
-      this.leaderHint.delete(region.id);
+      cache.leaderHint.delete(region.id);
       return storeId;
     }
     const e = r.error;
@@ -192,46 +212,46 @@ export class Workload {
       case 'notLeader': {
         const leader = (e.payload as { leader?: { storeId: number } }).leader;
         if (leader !== undefined && leader.storeId !== storeId) {
-          this.leaderHint.set(region.id, leader.storeId);
+          cache.leaderHint.set(region.id, leader.storeId);
           return undefined;
         }
-        this.leaderHint.delete(region.id);
+        cache.leaderHint.delete(region.id);
         return storeId;
       }
       case 'epochNotMatch':
-        for (const cur of (e.payload as { currentRegions: Region[] }).currentRegions) this.insert(cur);
+        for (const cur of (e.payload as { currentRegions: Region[] }).currentRegions) this.insert(cache, cur);
         return undefined;
       default:
-        this.regions.delete(region.id);
-        this.leaderHint.delete(region.id);
+        cache.regions.delete(region.id);
+        cache.leaderHint.delete(region.id);
         return storeId;
     }
   }
 
   /** The cached region of `key`, else PD's (newest epoch), else what the stores know. */
-  private locate(key: Uint8Array): Region | undefined {
-    for (const r of this.regions.values()) if (regionContainsKey(r, key)) return r;
+  private locate(cache: ClientCache, key: Uint8Array): Region | undefined {
+    for (const r of cache.regions.values()) if (regionContainsKey(r, key)) return r;
     let best: Region | undefined;
     for (const r of this.cluster.pd.regions.values()) {
       if (regionContainsKey(r, key) && (best === undefined || r.regionEpoch.version > best.regionEpoch.version)) best = r;
     }
     best ??= this.cluster.regionOf(key);
-    if (best !== undefined) this.insert(best);
+    if (best !== undefined) this.insert(cache, best);
     return best;
   }
 
   /** Caches a region, evicting the ones it overlaps. */
-  private insert(r: Region): void {
+  private insert(cache: ClientCache, r: Region): void {
     if (r.peers.length === 0) return;
-    for (const [id, c] of this.regions) {
+    for (const [id, c] of cache.regions) {
       const overlaps = (r.endKey.length === 0 || compareBytes(c.startKey, r.endKey) < 0) && (c.endKey.length === 0 || compareBytes(r.startKey, c.endKey) < 0);
-      if (overlaps || id === r.id) this.regions.delete(id);
+      if (overlaps || id === r.id) cache.regions.delete(id);
     }
-    this.regions.set(r.id, r);
+    cache.regions.set(r.id, r);
   }
 
-  private pickStore(region: Region, avoid: number | undefined, rng: Rng): number | undefined {
-    const hint = this.leaderHint.get(region.id) ?? this.cluster.pd.leaders.get(region.id);
+  private pickStore(cache: ClientCache, region: Region, avoid: number | undefined, rng: Rng): number | undefined {
+    const hint = cache.leaderHint.get(region.id) ?? this.cluster.pd.leaders.get(region.id);
     if (hint !== undefined && hint !== avoid && region.peers.some((p) => p.storeId === hint)) return hint;
     const others = region.peers.filter((p) => p.storeId !== avoid);
     const pool = others.length > 0 ? others : region.peers;
