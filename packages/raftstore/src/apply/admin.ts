@@ -15,6 +15,7 @@ import { encodeApplyState, encodeRegionState } from '../wire/local-state.js';
 import type { AdminCmd, PeerChange, RaftCmd } from '../wire/raft-cmd.js';
 import type { ApplyFsm } from './apply-fsm.js';
 import type { ApplyRound } from './apply.js';
+import { execCommitMerge, execPrepareMerge, execRollbackMerge, WAIT_FOR_SOURCE } from './merge.js';
 
 /** Index and term every region starts its log at (TiKV RAFT_INIT_LOG_INDEX / TERM). */
 export const RAFT_INIT_LOG_INDEX = 5;
@@ -30,7 +31,7 @@ function epochMismatch(fsm: ApplyFsm, cmd: RaftCmd): boolean {
   return e.version !== cur.version || e.confVer !== cur.confVer;
 }
 
-export function execAdmin(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry, cmd: RaftCmd, results: ExecResult[]): CmdResult {
+export function execAdmin(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry, cmd: RaftCmd, results: ExecResult[]): CmdResult | typeof WAIT_FOR_SOURCE {
   const admin = cmd.admin as AdminCmd;
   round.sync = true;
   switch (admin.t) {
@@ -54,6 +55,13 @@ export function execAdmin(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e
     case 'verifyHash':
       results.push({ t: 'verifyHash', index: admin.index, hash: admin.hash });
       return { ok: true, responses: [] };
+    case 'prepareMerge':
+      if (epochMismatch(fsm, cmd)) return { ok: false, error: new EpochNotMatchError({ currentRegions: [fsm.region] }) };
+      return execPrepareMerge(fsm, round, e, admin, results);
+    case 'commitMerge':
+      return execCommitMerge(fsm, ctx, round, cmd, admin, results);
+    case 'rollbackMerge':
+      return execRollbackMerge(fsm, round, admin, results);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Logger } from '@mrkv/common';
 import type { Region } from '@mrkv/proto';
 import type { ApplyMsg, Proposal } from '../fsm/msgs.js';
-import type { ApplyState } from '../wire/local-state.js';
+import type { ApplyState, MergeState } from '../wire/local-state.js';
 
 export class ApplyFsm {
   readonly regionId: number;
@@ -18,6 +18,12 @@ export class ApplyFsm {
   /** Messages of this round. */
   pending: ApplyMsg[] = [];
   destroyed = false;
+  /** Set by PrepareMerge, cleared by RollbackMerge. */
+  merging: MergeState | undefined;
+  /** A CommitMerge waits for the local replica of this source region to reach this index. */
+  waitingFor: { sourceId: number; index: number } | undefined;
+  /** The region was merged into another: it stops applying (its data stays, for the target). */
+  merged = false;
 
   constructor(
     region: Region,
@@ -29,5 +35,9 @@ export class ApplyFsm {
     this.region = region;
     this.applyState = { ...applyState };
     this.appliedTerm = appliedTerm;
+  }
+
+  markMerged(): void {
+    this.merged = true;
   }
 }

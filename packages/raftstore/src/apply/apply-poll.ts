@@ -17,11 +17,14 @@ import type { ApplyFsm } from './apply-fsm.js';
 import { applyEntry, type ApplyRound } from './apply.js';
 import { WriteOverlay } from './overlay.js';
 import { hashRegion } from './consistency.js';
+import { WAIT_FOR_SOURCE } from './merge.js';
 
 const EMPTY = new Uint8Array(0);
 
 export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, never> {
   private readonly round: ApplyRound;
+  /** Merge targets parked until their source replica catches up. */
+  private readonly waiting = new Set<ApplyFsm>();
 
   constructor(
     private readonly ctx: StoreContext,
@@ -41,11 +44,20 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
   async end(fsms: readonly ApplyFsm[]): Promise<void> {
     try {
       for (const fsm of fsms) {
+        if (fsm.waitingFor !== undefined && !this.sourceReady(fsm)) continue;
         const msgs = fsm.pending;
         fsm.pending = [];
-        for (const msg of msgs) {
+        for (let i = 0; i < msgs.length; i++) {
+          const msg = msgs[i]!;
           if (fsm.destroyed) break;
-          await this.handle(fsm, msg);
+          // A merged source applies nothing more; only its destruction is left to do.
+          if (fsm.merged && msg.type !== 'destroy') continue;
+          const parked = await this.handle(fsm, msg);
+          if (parked !== undefined) {
+            fsm.pending = [parked, ...msgs.slice(i + 1), ...fsm.pending];
+            this.waiting.add(fsm);
+            break;
+          }
         }
       }
       await this.flush();
@@ -54,30 +66,45 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     }
   }
 
-  private async handle(fsm: ApplyFsm, msg: ApplyMsg): Promise<void> {
+  /** Whether a CommitMerge's source replica caught up (or is gone); clears the wait. */
+  private sourceReady(fsm: ApplyFsm): boolean {
+    const w = fsm.waitingFor;
+    if (w === undefined) return true;
+    const p = this.ctx.applyProgress(w.sourceId);
+    if (p !== undefined && p.appliedIndex < w.index) return false;
+    fsm.waitingFor = undefined;
+    this.waiting.delete(fsm);
+    return true;
+  }
+
+  /** Handles one message; returns the rest of an `apply` to retry when it must wait (merge). */
+  private async handle(fsm: ApplyFsm, msg: ApplyMsg): Promise<ApplyMsg | undefined> {
     switch (msg.type) {
       case 'apply':
         for (const p of msg.proposals) fsm.proposals.push(p);
-        for (const e of msg.entries) {
-          await applyEntry(fsm, this.ctx, this.round, e);
+        for (let i = 0; i < msg.entries.length; i++) {
+          const r = await applyEntry(fsm, this.ctx, this.round, msg.entries[i]!);
+          if (r === WAIT_FOR_SOURCE) return { type: 'apply', term: msg.term, entries: msg.entries.slice(i), proposals: [] };
           // ComputeHash: the hash covers exactly the data up to its index, so write what came
           // before (and the entry itself) and take the engine snapshot before applying more.
           if (this.round.hashAt.length > 0) await this.startHashes();
         }
-        return;
+        return undefined;
+      case 'resume':
+        return undefined;
       case 'applySnapshot':
         await this.flush();
         await this.installSnapshot(fsm, msg.snapshot);
-        return;
+        return undefined;
       case 'genSnapshot':
         await this.flush();
         await this.generateSnapshot(fsm);
-        return;
+        return undefined;
       case 'destroy':
         await this.flush();
-        await this.destroy(fsm);
+        await this.destroy(fsm, msg.keepData === true);
         msg.done();
-        return;
+        return undefined;
     }
   }
 
@@ -101,6 +128,8 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     for (const [fsm, results] of touched) {
       this.ctx.sendPeer(fsm.regionId, { type: 'applyRes', appliedIndex: fsm.applyState.appliedIndex, appliedTerm: fsm.appliedTerm, results });
     }
+    // Merge targets waiting for a source that has now caught up run again.
+    for (const fsm of [...this.waiting]) if (this.sourceReady(fsm)) this.ctx.sendApply(fsm.regionId, { type: 'resume' });
   }
 
   private async startHashes(): Promise<void> {
@@ -171,9 +200,16 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     })();
   }
 
-  private async destroy(fsm: ApplyFsm): Promise<void> {
+  private async destroy(fsm: ApplyFsm, keepData: boolean): Promise<void> {
     const ctx = this.ctx;
     fsm.destroyed = true;
+    if (keepData) {
+      // A merged source: the target's batch already wrote its tombstone; the data is the target's.
+      for (const p of fsm.proposals) p.cb({ ok: false, error: new StaleCommandError() });
+      fsm.proposals = [];
+      this.deregister(fsm.regionId);
+      return;
+    }
     const wb = ctx.kvEngine.newWriteBatch();
     const region = fsm.region;
     if (region.peers.length > 0 && ctx.meta.index.overlapping(region.startKey, region.endKey).length === 0) {

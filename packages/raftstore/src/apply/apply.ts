@@ -24,6 +24,7 @@ import { decodeRaftCmd, type DataRequest, type RaftCmd } from '../wire/raft-cmd.
 import type { ApplyFsm } from './apply-fsm.js';
 import { execAdmin, execConfChange } from './admin.js';
 import type { WriteOverlay } from './overlay.js';
+import { WAIT_FOR_SOURCE } from './merge.js';
 
 /** The shared state of one apply round. */
 export interface ApplyRound {
@@ -40,7 +41,11 @@ export interface ApplyRound {
 
 const EMPTY = new Uint8Array(0);
 
-export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry): Promise<void> {
+/**
+ * Applies one entry. Returns `WAIT_FOR_SOURCE` (and changes nothing) for a CommitMerge whose
+ * local source replica has not caught up yet: the caller parks the FSM and retries later.
+ */
+export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry): Promise<void | typeof WAIT_FOR_SOURCE> {
   if (e.index <= fsm.applyState.appliedIndex) return;
   if (!ctx.observers.empty) ctx.observers.preApply(fsm.regionId, e);
   const results = round.touched.get(fsm) ?? [];
@@ -54,7 +59,11 @@ export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyR
       } catch (err) {
         fsm.logger.error({ err, index: e.index }, 'undecodable raft command skipped');
       }
-      if (cmd !== undefined) result = cmd.admin !== undefined ? execAdmin(fsm, ctx, round, e, cmd, results) : await execData(fsm, ctx, round, cmd);
+      if (cmd !== undefined) {
+        const r = cmd.admin !== undefined ? execAdmin(fsm, ctx, round, e, cmd, results) : await execData(fsm, ctx, round, cmd);
+        if (r === WAIT_FOR_SOURCE) return WAIT_FOR_SOURCE;
+        result = r;
+      }
     }
   } else {
     const cc = asV2(confChangeFromEntry(e));

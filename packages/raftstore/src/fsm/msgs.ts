@@ -43,17 +43,26 @@ export type PeerMsg =
   | { readonly type: 'transferLeader'; readonly peerId: number }
   | { readonly type: 'pdOperator'; readonly op: PdOperator }
   | { readonly type: 'campaign' }
-  | { readonly type: 'hashComputed'; readonly index: number; readonly hash: Uint8Array };
+  | { readonly type: 'hashComputed'; readonly index: number; readonly hash: Uint8Array }
+  /** Start merging this region into `target` (PD operator, admin API). */
+  | { readonly type: 'prepareMerge'; readonly target: Region; readonly cb: CmdCallback }
+  /** The target applied CommitMerge: this source peer goes away, leaving its data to the target. */
+  | { readonly type: 'merged' };
 
 /** What applying an admin command changed, for the peer to follow. */
 export type ExecResult =
   | { readonly t: 'confChange'; readonly index: number; readonly cc: ConfChangeV2 | undefined; readonly region: Region }
   | { readonly t: 'compactLog'; readonly index: number; readonly term: number }
   | { readonly t: 'split'; readonly regions: readonly Region[]; readonly derived: Region }
-  | { readonly t: 'verifyHash'; readonly index: number; readonly hash: Uint8Array };
+  | { readonly t: 'verifyHash'; readonly index: number; readonly hash: Uint8Array }
+  | { readonly t: 'prepareMerge'; readonly region: Region; readonly state: import('../wire/local-state.js').MergeState }
+  | { readonly t: 'commitMerge'; readonly region: Region; readonly source: Region }
+  | { readonly t: 'rollbackMerge'; readonly region: Region };
 
 export type ApplyMsg =
   | { readonly type: 'apply'; readonly term: number; readonly entries: readonly Entry[]; readonly proposals: readonly Proposal[] }
   | { readonly type: 'genSnapshot' }
   | { readonly type: 'applySnapshot'; readonly snapshot: Snapshot }
-  | { readonly type: 'destroy'; readonly done: () => void };
+  | { readonly type: 'destroy'; readonly done: () => void; readonly keepData?: boolean }
+  /** Wake-up for an apply FSM waiting on a merge source. */
+  | { readonly type: 'resume' };

@@ -16,6 +16,7 @@ import { handleRaftReady, onPersisted } from '../operation/ready.js';
 import { onSnapshotApplied, onSnapshotGenerated, onSnapshotStatus } from '../operation/snapshot.js';
 import { onTick } from '../operation/tick.js';
 import { onHashComputed } from '../operation/consistency.js';
+import { onMerged, proposePrepareMerge } from '../operation/merge.js';
 import { transferLeader } from '../operation/transfer-leader.js';
 
 export function handlePeerMsgs(peer: Peer, ctx: StoreContext, msgs: readonly PeerMsg[]): void {
@@ -63,6 +64,10 @@ function handlePeerMsg(peer: Peer, ctx: StoreContext, msg: PeerMsg): void {
       return;
     case 'hashComputed':
       return onHashComputed(peer, ctx, msg.index, msg.hash);
+    case 'prepareMerge':
+      return proposePrepareMerge(peer, ctx, msg.target, msg.cb);
+    case 'merged':
+      return onMerged(peer, ctx);
     default:
       assertNever(msg);
   }

@@ -15,6 +15,7 @@ import { syncApplied } from './ready.js';
 import { sendTombstone } from './send.js';
 import { onSplitApplied } from './split.js';
 import { onVerifyHash } from './consistency.js';
+import { onCommitMergeApplied, onPrepareMergeApplied, onRollbackMergeApplied } from './merge.js';
 
 export function onApplyRes(peer: Peer, ctx: StoreContext, msg: Extract<PeerMsg, { type: 'applyRes' }>): void {
   if (peer.destroyed) return;
@@ -40,6 +41,15 @@ function onExecResult(peer: Peer, ctx: StoreContext, r: ExecResult): void {
       return;
     case 'verifyHash':
       onVerifyHash(peer, ctx, r.index, r.hash);
+      return;
+    case 'prepareMerge':
+      onPrepareMergeApplied(peer, ctx, r.region, r.state);
+      return;
+    case 'commitMerge':
+      onCommitMergeApplied(peer, ctx, r.region, r.source);
+      return;
+    case 'rollbackMerge':
+      onRollbackMergeApplied(peer, ctx, r.region);
       return;
   }
 }

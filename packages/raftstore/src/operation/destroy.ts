@@ -10,7 +10,7 @@ import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
 import { failReads } from './read.js';
 
-export function destroyPeer(peer: Peer, ctx: StoreContext, reason: string): void {
+export function destroyPeer(peer: Peer, ctx: StoreContext, reason: string, keepData = false): void {
   if (peer.destroyed) return;
   peer.destroyed = true;
   peer.logger.info({ reason }, 'destroying peer');
@@ -21,12 +21,13 @@ export function destroyPeer(peer: Peer, ctx: StoreContext, reason: string): void
   if (peer.batch !== undefined) for (const part of peer.batch.parts) part.cb({ ok: false, error });
   peer.batch = undefined;
   peer.lease.expire();
-  ctx.meta.removeRegion(peer.regionId);
+  if (!keepData) ctx.meta.removeRegion(peer.regionId);
   ctx.observers.regionChange(peer.region, 'destroy');
   ctx.meta.tombstones.set(peer.regionId, { epoch: peer.region.regionEpoch, peerId: peer.peerId });
   const regionId = peer.regionId;
   const sent = ctx.sendApply(regionId, {
     type: 'destroy',
+    keepData,
     done: () => {
       void ctx.raftEngine
         .write(ctx.raftEngine.newBatch().removeRegion(regionId), { sync: true })

@@ -13,6 +13,7 @@ import { dataEndKey, dataKey } from '@mrkv/engine';
 import { proposeAdmin } from './propose.js';
 import { askSplit } from './split.js';
 import { transferLeader } from './transfer-leader.js';
+import { proposePrepareMerge } from './merge.js';
 
 export function heartbeatPd(peer: Peer, ctx: StoreContext): void {
   const pd = ctx.pd;
@@ -86,7 +87,7 @@ export function onPdOperator(peer: Peer, ctx: StoreContext, op: PdOperator): voi
       else peer.logger.info({ policy: op.policy }, 'split without keys not supported yet; ignored');
       return;
     case 'merge':
-      peer.logger.info({ target: op.target.id }, 'merge operators are not supported yet; ignored');
+      proposePrepareMerge(peer, ctx, op.target, (r) => log(r.ok ? undefined : r.error));
       return;
   }
 }

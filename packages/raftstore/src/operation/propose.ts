@@ -13,7 +13,7 @@
  * A follower refuses with NotLeader (with the leader hint); TiKV proposals are never forwarded.
  */
 import { ConfChangeTransition, ConfChangeType, RaftCodes, type ConfChangeSingle } from '@mrkv/raft';
-import { NotLeaderError, RaftEntryTooLargeError, ServerIsBusyError } from '@mrkv/proto';
+import { NotLeaderError, ProposalInMergingModeError, RaftEntryTooLargeError, ServerIsBusyError } from '@mrkv/proto';
 import type { CmdCallback, CmdResult, PeerMsg } from '../fsm/msgs.js';
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
@@ -38,6 +38,10 @@ export function onWrite(peer: Peer, ctx: StoreContext, msg: WriteMsg): void {
       msg.cb({ ok: false, error: refused });
       return;
     }
+  }
+  if (peer.merging !== undefined) {
+    msg.cb({ ok: false, error: new ProposalInMergingModeError({ regionId: peer.regionId }) });
+    return;
   }
   if (peer.proposals.length >= ctx.cfg.maxPendingProposals) {
     msg.cb({

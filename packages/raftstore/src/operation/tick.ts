@@ -13,6 +13,7 @@ import type { StoreContext } from '../store/context.js';
 import { heartbeatPd } from './pd.js';
 import { proposeAdmin } from './propose.js';
 import { tickReads } from './read.js';
+import { onMergeTick } from './merge.js';
 import { maybeSplitCheck } from './split-check.js';
 
 /** Heartbeat interval while peers are pending or down, so PD sees operator steps finish quickly. */
@@ -23,6 +24,7 @@ export function onTick(peer: Peer, ctx: StoreContext): void {
   peer.ticks++;
   peer.rawNode.tick();
   tickReads(peer, ctx);
+  if (peer.merging !== undefined) onMergeTick(peer, ctx);
   if (!peer.isLeader) return;
   const base = ctx.cfg.raftBaseTickMs;
   peer.leader.heartbeatTicks++;

@@ -106,6 +106,10 @@ export class Peer {
     expected: new Map<number, Uint8Array>(),
     last: undefined as { index: number; ok: boolean } | undefined,
   };
+  /** Set while this region is the frozen source of a merge (PrepareMerge applied). */
+  merging: import('../wire/local-state.js').MergeState | undefined;
+  /** Tick of the last attempt to get CommitMerge proposed on the target. */
+  mergeRetryTick = 0;
   /** Raft ticks since start. */
   ticks = 0;
   destroyed = false;

@@ -62,6 +62,8 @@ export interface StoreContext {
   round: RaftRound;
   /** Mails a peer FSM; false when there is no such peer. */
   sendPeer(regionId: number, msg: PeerMsg): boolean;
+  /** The apply progress of a local region (merge waits on it), or undefined. */
+  applyProgress(regionId: number): { appliedIndex: number; region: import('@mrkv/proto').Region; markMerged(): void } | undefined;
   /** Mails an apply FSM; false when there is no such FSM. */
   sendApply(regionId: number, msg: ApplyMsg): boolean;
   /** Streams a snapshot message (MsgSnap) to a store, reporting the outcome to the peer. */

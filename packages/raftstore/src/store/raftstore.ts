@@ -130,6 +130,11 @@ export class Raftstore implements RaftMessageSink {
       round: newRound(),
       sendPeer: (id, msg) => this.raftPoller.send(id, msg),
       sendApply: (id, msg) => this.applyPoller.send(id, msg),
+      applyProgress: (id) => {
+        const f = this.applyPoller.get(id);
+        if (f === undefined || f.destroyed || f.merged) return undefined;
+        return { appliedIndex: f.applyState.appliedIndex, region: f.region, markMerged: () => f.markMerged() };
+      },
       sendSnapshot: (regionId, toPeerId, toStoreId, head, data) => this.sendSnapshot(regionId, toPeerId, toStoreId, head, data),
       removePeer: (id) => {
         this.peers.delete(id);
@@ -166,13 +171,18 @@ export class Raftstore implements RaftMessageSink {
     if (!reset.isEmpty()) await this.opts.raftEngine.write(reset, { sync: true });
     for (const r of rec.regions) {
       const mine = findPeerOnStore(r.region, this.storeId)!;
-      this.addPeer(r.region, mine.id, {
+      const peer = this.addPeer(r.region, mine.id, {
         hardState: r.hardState,
         truncated: { index: r.applyState.truncatedIndex, term: r.applyState.truncatedTerm },
         entries: r.entries,
         appliedIndex: r.applyState.appliedIndex,
         appliedTerm: r.appliedTerm,
       });
+      if (r.mergeState !== undefined) {
+        peer.merging = r.mergeState;
+        const apply = this.applyPoller.get(r.region.id);
+        if (apply !== undefined) apply.merging = r.mergeState;
+      }
     }
     this.opts.logger.info({ regions: rec.regions.length, tombstones: rec.tombstones.size }, 'raftstore started');
     this.tick = this.timers.every(this.opts.cfg.raftBaseTickMs, () => this.onTick());

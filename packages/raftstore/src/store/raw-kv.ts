@@ -14,6 +14,7 @@ import {
   EpochNotMatchError,
   KeyNotInRegionError,
   NotLeaderError,
+  ProposalInMergingModeError,
   RegionNotFoundError,
   StoreNotMatchError,
   UndeterminedResultError,
@@ -79,6 +80,8 @@ export class RaftstoreRawKv implements RawKvApi {
   /** Waits until a read on `peer` is linearizable, then re-checks the region. */
   private async readable(c: RequestContext, keys: readonly Uint8Array[], signal: AbortSignal | undefined): Promise<Peer> {
     const peer = this.check(c, keys);
+    // A region being merged may already belong to its target elsewhere: no reads (clients retry).
+    if (peer.merging !== undefined) throw new ProposalInMergingModeError({ regionId: peer.regionId });
     if (!c.replicaRead) {
       if (!peer.isLeader) throw new NotLeaderError(leaderHint(peer));
       if (peer.canLeaseRead(this.ctx.clock.nowMs())) {

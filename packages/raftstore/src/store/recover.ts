@@ -24,7 +24,7 @@ import {
 import type { Entry, HardState } from '@mrkv/raft';
 import { CommonCodes, MrkvError, type Logger } from '@mrkv/common';
 import type { Region } from '@mrkv/proto';
-import { decodeApplyState, decodeRegionState, type ApplyState } from '../wire/local-state.js';
+import { decodeApplyState, decodeRegionState, type ApplyState, type MergeState } from '../wire/local-state.js';
 import type { Tombstone } from './meta.js';
 
 export interface RecoveredRegion {
@@ -35,6 +35,8 @@ export interface RecoveredRegion {
   entries: Entry[];
   /** The raft log must be reset to the truncated point before the peer starts. */
   resetLog: boolean;
+  /** Set when the region is the frozen source of a merge. */
+  mergeState: MergeState | undefined;
 }
 
 export interface Recovered {
@@ -61,13 +63,13 @@ export async function recoverRegions(kv: KvEngine, raft: RaftLogEngine, storeId:
     if (mine === undefined) {
       throw new MrkvError(CommonCodes.INTERNAL, `region ${regionId} has no peer on store ${storeId}`, { details: { regionId, storeId } });
     }
-    regions.push(await recoverOne(kv, raft, st.region, logger));
+    regions.push({ ...(await recoverOne(kv, raft, st.region, logger)), mergeState: st.mergeState });
   }
   if (!cleanup.isEmpty()) await raft.write(cleanup, { sync: true });
   return { regions, tombstones };
 }
 
-async function recoverOne(kv: KvEngine, raft: RaftLogEngine, region: Region, logger: Logger): Promise<RecoveredRegion> {
+async function recoverOne(kv: KvEngine, raft: RaftLogEngine, region: Region, logger: Logger): Promise<Omit<RecoveredRegion, 'mergeState'>> {
   const id = region.id;
   const raw = await kv.get(applyStateKey(id));
   if (raw === undefined) throw new MrkvError(CommonCodes.INTERNAL, `region ${id} has a region state but no apply state`, { details: { regionId: id } });

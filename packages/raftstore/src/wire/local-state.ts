@@ -53,23 +53,42 @@ export function decodeApplyState(bytes: Uint8Array): ApplyState {
   return s;
 }
 
-export type PeerState = 'Normal' | 'Applying' | 'Tombstone';
+export type PeerState = 'Normal' | 'Applying' | 'Tombstone' | 'Merging';
+
+/** A source region frozen by PrepareMerge (raft_serverpb MergeState). */
+export interface MergeState {
+  minIndex: number;
+  target: Region;
+  /** Index of the PrepareMerge entry. */
+  commit: number;
+}
 
 export interface RegionState {
   state: PeerState;
   region: Region;
+  mergeState?: MergeState | undefined;
 }
 
 export function encodeRegionState(s: RegionState): Uint8Array {
-  return encodeRegionLocalState({ state: s.state, region: regionToWire(s.region) });
+  const m = s.mergeState;
+  return encodeRegionLocalState({
+    state: s.state,
+    region: regionToWire(s.region),
+    ...(m === undefined ? {} : { mergeState: { minIndex: m.minIndex, target: regionToWire(m.target), commit: m.commit } }),
+  });
 }
 
 /** Decodes a RegionLocalState; throws a ProtoError on bytes that are not one. */
 export function decodeRegionState(bytes: Uint8Array): RegionState {
   const w = decodeRegionLocalState(bytes);
-  const state = w.state === 'Tombstone' ? 'Tombstone' : w.state === 'Applying' ? 'Applying' : 'Normal';
+  const state: PeerState = w.state === 'Tombstone' ? 'Tombstone' : w.state === 'Applying' ? 'Applying' : w.state === 'Merging' ? 'Merging' : 'Normal';
   if (w.region == null) throw new Error('RegionLocalState without a region');
-  return { state, region: regionFromWire(w.region) };
+  const ms = w.mergeState;
+  const mergeState =
+    state === 'Merging' && ms != null && ms.target != null
+      ? { minIndex: Number(ms.minIndex), target: regionFromWire(ms.target), commit: Number(ms.commit) }
+      : undefined;
+  return { state, region: regionFromWire(w.region), mergeState };
 }
 
 export interface SnapshotData {

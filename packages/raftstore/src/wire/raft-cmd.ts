@@ -4,7 +4,7 @@
  * proposed in the same poll round travel together in one command (one entry), so a batch of
  * client writes costs one log entry and one apply.
  */
-import { PEER_ROLES, type Peer, type RegionEpoch } from '@mrkv/proto';
+import { PEER_ROLES, type Peer, type Region, type RegionEpoch } from '@mrkv/proto';
 import { PbReader, PbWriter, Wire, malformed } from './pb.js';
 
 export type DataRequest =
@@ -39,6 +39,12 @@ export type AdminCmd =
   | { readonly t: 'changePeerV2'; readonly changes: readonly PeerChange[] }
   | { readonly t: 'compactLog'; readonly compactIndex: number; readonly compactTerm: number }
   | { readonly t: 'batchSplit'; readonly splits: readonly SplitSpec[]; readonly rightDerive: boolean }
+  /** Merge, step 1 (on the source): freeze the region; `minIndex` is the lowest index every peer has. */
+  | { readonly t: 'prepareMerge'; readonly minIndex: number; readonly target: Region }
+  /** Merge, step 2 (on the target): take over the source's range; `commit` is the PrepareMerge index. */
+  | { readonly t: 'commitMerge'; readonly source: Region; readonly commit: number }
+  /** Merge abandoned (on the source): unfreeze; `commit` is the PrepareMerge index. */
+  | { readonly t: 'rollbackMerge'; readonly commit: number }
   /** Consistency check, step 1: every replica hashes its region data at this entry's index. */
   | { readonly t: 'computeHash' }
   /** Consistency check, step 2: replicas compare their hash at `index` with the leader's. */
@@ -68,6 +74,9 @@ const ADMIN_COMPACT_LOG = 3;
 const ADMIN_COMPUTE_HASH = 5;
 const ADMIN_VERIFY_HASH = 6;
 const ADMIN_BATCH_SPLIT = 10;
+const ADMIN_PREPARE_MERGE = 7;
+const ADMIN_COMMIT_MERGE = 8;
+const ADMIN_ROLLBACK_MERGE = 9;
 const ADMIN_CHANGE_PEER_V2 = 11;
 const EMPTY = new Uint8Array(0);
 
@@ -75,6 +84,38 @@ function writePeer(w: PbWriter, p: Peer): void {
   w.u64(1, p.id);
   w.u64(2, p.storeId);
   w.u64(3, PEER_ROLES.indexOf(p.role));
+}
+
+function writeRegion(w: PbWriter, r: Region): void {
+  w.u64(1, r.id);
+  w.bytes(2, r.startKey);
+  w.bytes(3, r.endKey);
+  w.message(4, (e) => {
+    e.u64(1, r.regionEpoch.confVer);
+    e.u64(2, r.regionEpoch.version);
+  });
+  for (const p of r.peers) w.message(5, (x) => writePeer(x, p));
+}
+
+function readRegion(r: PbReader): Region {
+  const region: Region = { id: 0, startKey: EMPTY, endKey: EMPTY, regionEpoch: { confVer: 0, version: 0 }, peers: [] };
+  while (!r.done()) {
+    const [f, wt] = r.tag();
+    if (f === 1 && wt === Wire.VARINT) region.id = r.varint();
+    else if (f === 2 && wt === Wire.LEN) region.startKey = r.bytes();
+    else if (f === 3 && wt === Wire.LEN) region.endKey = r.bytes();
+    else if (f === 4 && wt === Wire.LEN) {
+      const e = r.sub();
+      while (!e.done()) {
+        const [g, et] = e.tag();
+        if (g === 1 && et === Wire.VARINT) region.regionEpoch.confVer = e.varint();
+        else if (g === 2 && et === Wire.VARINT) region.regionEpoch.version = e.varint();
+        else e.skip(et);
+      }
+    } else if (f === 5 && wt === Wire.LEN) region.peers.push(readPeer(r.sub()));
+    else r.skip(wt);
+  }
+  return region;
 }
 
 function writeRequest(w: PbWriter, r: DataRequest): void {
@@ -131,6 +172,24 @@ function writeAdmin(w: PbWriter, a: AdminCmd): void {
         }
         x.bool(2, a.rightDerive);
       });
+      return;
+    case 'prepareMerge':
+      w.u64(1, ADMIN_PREPARE_MERGE);
+      w.message(7, (x) => {
+        x.u64(1, a.minIndex);
+        x.message(2, (y) => writeRegion(y, a.target));
+      });
+      return;
+    case 'commitMerge':
+      w.u64(1, ADMIN_COMMIT_MERGE);
+      w.message(8, (x) => {
+        x.message(1, (y) => writeRegion(y, a.source));
+        x.u64(2, a.commit);
+      });
+      return;
+    case 'rollbackMerge':
+      w.u64(1, ADMIN_ROLLBACK_MERGE);
+      w.message(9, (x) => x.u64(1, a.commit));
       return;
     case 'computeHash':
       w.u64(1, ADMIN_COMPUTE_HASH);
@@ -265,12 +324,30 @@ function readAdmin(r: PbReader): AdminCmd {
   let rightDerive = false;
   const changes: PeerChange[] = [];
   let verify: AdminCmd | undefined;
+  let merge: AdminCmd | undefined;
   while (!r.done()) {
     const [f, wt] = r.tag();
     if (f === 1 && wt === Wire.VARINT) cmdType = r.varint();
     else if (f === 4 && wt === Wire.LEN) {
       const m = readFields(r.sub());
       compact = { t: 'compactLog', compactIndex: n(m, 1), compactTerm: n(m, 2) };
+    } else if ((f === 7 || f === 8) && wt === Wire.LEN) {
+      const s = r.sub();
+      let n1 = 0;
+      let region: Region | undefined;
+      while (!s.done()) {
+        const [g, st] = s.tag();
+        if (f === 7 && g === 1 && st === Wire.VARINT) n1 = s.varint();
+        else if (f === 7 && g === 2 && st === Wire.LEN) region = readRegion(s.sub());
+        else if (f === 8 && g === 1 && st === Wire.LEN) region = readRegion(s.sub());
+        else if (f === 8 && g === 2 && st === Wire.VARINT) n1 = s.varint();
+        else s.skip(st);
+      }
+      if (region === undefined) throw malformed('merge command without its region');
+      merge = f === 7 ? { t: 'prepareMerge', minIndex: n1, target: region } : { t: 'commitMerge', source: region, commit: n1 };
+    } else if (f === 9 && wt === Wire.LEN) {
+      const m = readFields(r.sub());
+      merge = { t: 'rollbackMerge', commit: n(m, 1) };
     } else if (f === 6 && wt === Wire.LEN) {
       const m = readFields(r.sub());
       verify = { t: 'verifyHash', index: n(m, 1), hash: b(m, 2) };
@@ -325,6 +402,11 @@ function readAdmin(r: PbReader): AdminCmd {
       return { t: 'changePeerV2', changes };
     case ADMIN_COMPUTE_HASH:
       return { t: 'computeHash' };
+    case ADMIN_PREPARE_MERGE:
+    case ADMIN_COMMIT_MERGE:
+    case ADMIN_ROLLBACK_MERGE:
+      if (merge === undefined || (cmdType === ADMIN_PREPARE_MERGE) !== (merge.t === 'prepareMerge')) throw malformed('merge command without its request');
+      return merge;
     case ADMIN_VERIFY_HASH:
       if (verify === undefined) throw malformed('VerifyHash without its request');
       return verify;
