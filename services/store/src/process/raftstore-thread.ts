@@ -6,7 +6,7 @@
  * What main hands the worker, and what it keeps answering for it (shapes: thread-protocol.ts):
  *
  * - RawKV: each call is posted with its arguments (byte views copied out of the gRPC frame) and
- *   settles with the worker's answer; an abort rejects at once and cancels the worker's handler.
+ *   settles with the worker's answer; an abort rejects at once and the worker drops the answer.
  *   Errors come back as the same classes (region errors, request errors, invariant violations).
  * - Inbound raft traffic: a BatchRaft frame's messages are packed into one buffer and transferred;
  *   a snapshot stream is collected here and sent as one buffer (head + data).
@@ -154,12 +154,12 @@ class RaftstoreThread {
   private handlers(): Handlers<MainApi> {
     const pd = (what: string) => this.requireDeps(what).pd;
     return {
-      storeHeartbeat: (_s, stats) => pd('storeHeartbeat').storeHeartbeat(stats),
-      askBatchSplit: (_s, region, count) => pd('askBatchSplit').askBatchSplit(region, count),
-      reportBatchSplit: (_s, regions) => pd('reportBatchSplit').reportBatchSplit(regions),
-      getStore: (_s, storeId) => pd('getStore').getStore(storeId),
+      storeHeartbeat: (stats) => pd('storeHeartbeat').storeHeartbeat(stats),
+      askBatchSplit: (region, count) => pd('askBatchSplit').askBatchSplit(region, count),
+      reportBatchSplit: (regions) => pd('reportBatchSplit').reportBatchSplit(regions),
+      getStore: (storeId) => pd('getStore').getStore(storeId),
       allocId: () => pd('allocId').allocId(),
-      sendSnapshot: (_s, toStoreId, parts) => {
+      sendSnapshot: (toStoreId, parts) => {
         const [head, data] = unpackBytes(parts);
         if (head === undefined || data === undefined) throw new MrkvError(RaftstoreThreadCodes.BAD_MESSAGE, 'snapshot parts must be [head, data]');
         return this.requireDeps('sendSnapshot').transport.sendSnapshot(toStoreId, head, chunked(data, this.opts.snapChunkSize ?? 1 << 20));

@@ -7,7 +7,7 @@
  * - `open` → engines; `preparedRegion` … `clearPreparedRegion` → the bootstrap helpers;
  * - `start(clusterId)` → the raftstore, with a transport and a PD client that post to main;
  *   a stats snapshot (region count, store stats, metrics text) is posted every second;
- * - RawKV calls run on `RaftstoreRawKv`, each with an abort signal main can fire;
+ * - RawKV calls run on `RaftstoreRawKv` (a call main abandoned finishes here; its answer is dropped);
  * - `stop` drains the pollers; `close` closes the engines; main then terminates the thread.
  *
  * An uncaught error here (a bug, or the raftstore's fatal I/O path, which rethrows) ends the
@@ -162,25 +162,25 @@ class RaftstoreWorker {
     return {
       open: () => this.open(),
       preparedRegion: () => this.bootstrap().preparedRegion(),
-      prepareBootstrap: (_s, region) => this.bootstrap().prepareBootstrap(region),
+      prepareBootstrap: (region) => this.bootstrap().prepareBootstrap(region),
       clearPrepareBootstrap: () => this.bootstrap().clearPrepareBootstrap(),
-      clearPreparedRegion: (_s, region) => this.bootstrap().clearPreparedRegion(region),
-      start: (_s, clusterId) => this.start(clusterId),
-      rawGet: (s, ctx, key) => this.api().rawGet(ctx, key, s),
-      rawBatchGet: (s, ctx, keys) => this.api().rawBatchGet(ctx, keys, s),
-      rawPut: (s, ctx, key, value) => {
+      clearPreparedRegion: (region) => this.bootstrap().clearPreparedRegion(region),
+      start: (clusterId) => this.start(clusterId),
+      rawGet: (ctx, key) => this.api().rawGet(ctx, key),
+      rawBatchGet: (ctx, keys) => this.api().rawBatchGet(ctx, keys),
+      rawPut: (ctx, key, value) => {
         this.maybeCrash(key);
-        return this.api().rawPut(ctx, key, value, s);
+        return this.api().rawPut(ctx, key, value);
       },
-      rawBatchPut: (s, ctx, pairs) => this.api().rawBatchPut(ctx, pairs, s),
-      rawDelete: (s, ctx, key) => this.api().rawDelete(ctx, key, s),
-      rawBatchDelete: (s, ctx, keys) => this.api().rawBatchDelete(ctx, keys, s),
-      rawDeleteRange: (s, ctx, start, end) => this.api().rawDeleteRange(ctx, start, end, s),
-      rawScan: (s, ctx, opts) => this.api().rawScan(ctx, opts, s),
-      rawCompareAndSwap: (s, ctx, opts) => this.api().rawCompareAndSwap(ctx, opts, s),
-      splitRegion: (s, ctx, keys) => this.api().splitRegion(ctx, keys, s),
-      readIndex: (s, ctx) => this.api().readIndex(ctx, s),
-      snapshot: (_s, parts) => this.snapshot(parts),
+      rawBatchPut: (ctx, pairs) => this.api().rawBatchPut(ctx, pairs),
+      rawDelete: (ctx, key) => this.api().rawDelete(ctx, key),
+      rawBatchDelete: (ctx, keys) => this.api().rawBatchDelete(ctx, keys),
+      rawDeleteRange: (ctx, start, end) => this.api().rawDeleteRange(ctx, start, end),
+      rawScan: (ctx, opts) => this.api().rawScan(ctx, opts),
+      rawCompareAndSwap: (ctx, opts) => this.api().rawCompareAndSwap(ctx, opts),
+      splitRegion: (ctx, keys) => this.api().splitRegion(ctx, keys),
+      readIndex: (ctx) => this.api().readIndex(ctx),
+      snapshot: (parts) => this.snapshot(parts),
       stop: () => this.stop(),
       close: () => this.close(),
     };

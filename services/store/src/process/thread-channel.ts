@@ -5,16 +5,18 @@
  *
  * - `call(method, args, { signal, transfer })` sends `{ t: 'call' }` and settles on the matching
  *   reply. An abort rejects at once with the signal's reason (as the raftstore's own calls do)
- *   and tells the other side to abort the handler (`{ t: 'cancel' }`); a late reply is dropped.
- * - Incoming calls run the handler with an `AbortSignal` that a cancel aborts; what it returns or
- *   throws is the reply (errors in their `ThreadError` form).
+ *   and tells the other side to drop the answer (`{ t: 'cancel' }`).
+ * - Incoming calls run the handler; what it returns or throws is the reply (errors in their
+ *   `ThreadError` form). The handler itself runs to its end: a cancelled RawKV call finishes in
+ *   the raftstore by its own deadline, as it would if the client had gone away after the
+ *   proposal. (No AbortController per call: creating one costs more than the hop itself.)
  * - Byte views in args, replies and notes are copied out of larger buffers first (`compactDeep`),
  *   unless the sender transfers buffers it packed itself.
  * - Everything queued during one event-loop turn goes out as ONE `postMessage` of an array, with
  *   the transfer lists merged (deduplicated), on `setImmediate`.
  * - `fail(err)` rejects every pending call and refuses new ones (the other thread is gone).
  */
-import { CommonCodes, MrkvError } from '@mrkv/common';
+import { MrkvError } from '@mrkv/common';
 import { compactDeep, errorFromThread, errorToThread, RaftstoreThreadCodes, type Envelope } from './thread-protocol.js';
 
 /** What a channel posts to: a `Worker`, or the worker's `parentPort`. */
@@ -26,9 +28,9 @@ export interface PortLike {
 export type CallArgs<A, K extends keyof A> = A[K] extends (...args: infer P) => unknown ? P : never;
 /** The result of method `K` of API `A`. */
 export type CallResult<A, K extends keyof A> = A[K] extends (...args: never[]) => infer R ? R : never;
-/** Handlers for API `A`: each gets the call's abort signal first, then the method's arguments. */
+/** Handlers for API `A`: the method's arguments, a value or a promise of it. */
 export type Handlers<A> = {
-  [K in keyof A]: A[K] extends (...args: infer P) => infer R ? (signal: AbortSignal, ...args: P) => R | Promise<R> : never;
+  [K in keyof A]: A[K] extends (...args: infer P) => infer R ? (...args: P) => R | Promise<R> : never;
 };
 
 /** Options of one call. */
@@ -55,7 +57,8 @@ export interface ThreadChannelOptions<Local, In> {
 export class ThreadChannel<Local, Remote, In extends { readonly t: string }, Out extends { readonly t: string }> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly serving = new Map<number, AbortController>();
+  /** Incoming calls not answered yet; a cancel removes the id, and its answer is dropped. */
+  private readonly serving = new Set<number>();
   private queue: Array<{ readonly env: Envelope; readonly transfer: readonly ArrayBuffer[] | undefined }> = [];
   private scheduled = false;
   private failure: Error | undefined;
@@ -107,7 +110,6 @@ export class ThreadChannel<Local, Remote, In extends { readonly t: string }, Out
       p.cleanup();
       p.reject(new MrkvError(RaftstoreThreadCodes.THREAD_STOPPED, 'raftstore thread is gone; the call has no answer', { cause: err }));
     }
-    for (const c of this.serving.values()) c.abort(err);
     this.serving.clear();
     this.queue = [];
   }
@@ -135,7 +137,7 @@ export class ThreadChannel<Local, Remote, In extends { readonly t: string }, Out
         return;
       }
       case 'cancel':
-        this.serving.get(env.id)?.abort(new MrkvError(CommonCodes.CANCELLED, 'the caller abandoned the request'));
+        this.serving.delete(env.id);
         return;
       case 'note':
         this.opts.onNote(env.note as In);
@@ -146,17 +148,16 @@ export class ThreadChannel<Local, Remote, In extends { readonly t: string }, Out
   }
 
   private serve(id: number, method: string, args: readonly unknown[]): void {
-    const handler = (this.opts.handlers as Record<string, ((signal: AbortSignal, ...a: unknown[]) => unknown) | undefined>)[method];
+    const handler = (this.opts.handlers as Record<string, ((...a: unknown[]) => unknown) | undefined>)[method];
     if (handler === undefined || !Object.hasOwn(this.opts.handlers as object, method)) {
       const err = new MrkvError(RaftstoreThreadCodes.BAD_MESSAGE, `unknown method ${JSON.stringify(method)}`);
       this.enqueue({ t: 'reply', id, ok: false, error: errorToThread(err) });
       return;
     }
-    const ctl = new AbortController();
-    this.serving.set(id, ctl);
+    this.serving.add(id);
     let result: Promise<unknown>;
     try {
-      result = Promise.resolve(handler(ctl.signal, ...args));
+      result = Promise.resolve(handler(...args));
     } catch (err) {
       result = Promise.reject(err);
     }
