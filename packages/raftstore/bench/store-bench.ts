@@ -24,7 +24,8 @@
  * the same profiler as `node --cpu-prof`), written to FILE (.cpuprofile, opens in Chrome
  * DevTools) and its top self-time functions printed.
  *
- * The last line is one JSON object; its top-level `proposals_per_sec` and `fsyncs_per_write` are
+ * Bad flags print the usage and exit 2. The last line is one JSON object; its top-level
+ * `proposals_per_sec` and `fsyncs_per_write` are
  * the 1,024-region RocksDB case's (or the last case's when that one is not run).
  */
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,7 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CommonCodes, MrkvError } from '@mrkv/common';
 import { openRocksKvEngine, openRocksRaftLogEngine } from '@mrkv/engine';
 import { isRegionError, regionContainsKey, type RequestContext } from '@mrkv/proto';
 import { TestCluster } from '@mrkv/raftstore/testing';
@@ -55,11 +57,16 @@ interface Args {
 const USAGE =
   'usage: store-bench [--seconds S] [--warmup S] [--concurrency C] [--regions 1,64,1024] [--engines memory,rocksdb] [--value-size B] [--dir D] [--profile FILE]';
 
+/** A bad flag: reported with the usage, exit code 2. */
+function usageError(message: string): MrkvError {
+  return new MrkvError(CommonCodes.INVALID_ARGUMENT, `${message}\n${USAGE}`);
+}
+
 function parseArgs(argv: string[]): Args {
   const a: Args = { seconds: 3, warmup: 1, concurrency: 1024, regions: [1, 64, 1024], engines: ['memory', 'rocksdb'], valueSize: 256, dir: undefined, profile: undefined };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number ≥ ${min}, got ${JSON.stringify(v)}\n${USAGE}`);
+    if (!Number.isFinite(n) || n < min) throw usageError(`${flag} needs a number ≥ ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -83,20 +90,20 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--engines':
         a.engines = (v ?? '').split(',').map((s) => {
-          if (s !== 'memory' && s !== 'rocksdb') throw new Error(`--engines takes memory and/or rocksdb, got ${JSON.stringify(s)}\n${USAGE}`);
+          if (s !== 'memory' && s !== 'rocksdb') throw usageError(`--engines takes memory and/or rocksdb, got ${JSON.stringify(s)}`);
           return s;
         });
         break;
       case '--dir':
-        if (v === undefined) throw new Error(`--dir needs a path\n${USAGE}`);
+        if (v === undefined) throw usageError(`--dir needs a path`);
         a.dir = v;
         break;
       case '--profile':
-        if (v === undefined) throw new Error(`--profile needs a file name\n${USAGE}`);
+        if (v === undefined) throw usageError(`--profile needs a file name`);
         a.profile = v;
         break;
       default:
-        throw new Error(`unknown argument ${flag}\n${USAGE}`);
+        throw usageError(`unknown argument ${flag}`);
     }
     i++;
   }
@@ -381,6 +388,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
+    if (err instanceof MrkvError && err.code === CommonCodes.INVALID_ARGUMENT) {
+      console.error(err.message);
+      process.exit(2);
+    }
     console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exit(1);
   },
