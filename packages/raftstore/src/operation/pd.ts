@@ -14,6 +14,7 @@ import { proposeAdmin } from './propose.js';
 import { askSplit } from './split.js';
 import { transferLeader } from './transfer-leader.js';
 import { proposePrepareMerge } from './merge.js';
+import { splitInHalf } from './split-check.js';
 
 export function heartbeatPd(peer: Peer, ctx: StoreContext): void {
   const pd = ctx.pd;
@@ -84,7 +85,7 @@ export function onPdOperator(peer: Peer, ctx: StoreContext, op: PdOperator): voi
       return;
     case 'splitRegion':
       if (op.keys.length > 0) askSplit(peer, ctx, op.keys, (r) => log(r.ok ? undefined : r.error));
-      else peer.logger.info({ policy: op.policy }, 'split without keys not supported yet; ignored');
+      else splitInHalf(peer, ctx, log);
       return;
     case 'merge':
       proposePrepareMerge(peer, ctx, op.target, (r) => log(r.ok ? undefined : r.error));

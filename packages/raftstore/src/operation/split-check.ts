@@ -41,6 +41,22 @@ export function maybeSplitCheck(peer: Peer, ctx: StoreContext): void {
     });
 }
 
+/** Splits the region at its middle key (PD's SCAN / APPROXIMATE split policies). */
+export function splitInHalf(peer: Peer, ctx: StoreContext, cb: (err?: Error) => void): void {
+  const region = peer.region;
+  const start = dataKey(region.startKey);
+  const end = region.endKey.length === 0 ? dataEndKey(EMPTY) : dataKey(region.endKey);
+  ctx.kvEngine
+    .approximateStats({ start, end })
+    .then((stats) => middleKey(ctx, start, end, stats.keys))
+    .then((key) => {
+      if (key === undefined) return cb(new Error('region too small to split'));
+      ctx.sendPeer(peer.regionId, { type: 'pdOperator', op: { kind: 'splitRegion', policy: 'USEKEY', keys: [key] } });
+      cb();
+    })
+    .catch((err: unknown) => cb(err instanceof Error ? err : new Error(String(err))));
+}
+
 /** The key halfway through `[start, end)` by count (keys-only scan in chunks). */
 async function middleKey(ctx: StoreContext, start: Uint8Array, end: Uint8Array, approxKeys: number): Promise<Uint8Array | undefined> {
   const target = Math.max(1, Math.floor(approxKeys / 2));

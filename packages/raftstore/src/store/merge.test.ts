@@ -23,6 +23,31 @@ async function prepareMerge(c: TestCluster, sourceId: number, target: Region): P
   });
 }
 
+describe('raftstore: split triggers', () => {
+  it('splits by itself when a region grows past regionMaxKeys, and on a PD SCAN split operator', async () => {
+    cluster = new TestCluster({ stores: 3, cfg: { regionMaxKeys: 30, regionSplitKeys: 20, splitRegionCheckTickMs: 100 } });
+    const region = await cluster.start();
+    await cluster.waitLeader(region.id);
+    for (let i = 0; i < 40; i++) await cluster.put(`k${String(i).padStart(3, '0')}`, 'v');
+    await waitFor(() => cluster!.store(cluster!.leaderStore(region.id) ?? 1).peers.size >= 2, 10_000, 'the split checker to split');
+    for (let i = 0; i < 40; i++) expect(await cluster.get(`k${String(i).padStart(3, '0')}`)).toBe('v');
+    // A PD split operator without keys splits the region in the middle.
+    const small = new TestCluster({ stores: 3 });
+    try {
+      const r = await small.start();
+      const leader = await small.waitLeader(r.id);
+      for (let i = 0; i < 10; i++) await small.put(`a${i}`, 'v');
+      small.pd.sendOperator(leader, small.store(leader).peers.get(r.id)!.region, { kind: 'splitRegion', policy: 'SCAN', keys: [] });
+      await waitFor(() => small.store(leader).peers.size === 2, 10_000, 'the SCAN split');
+      const left = small.regionOf(key('a0'))!;
+      expect(left.endKey.length).toBeGreaterThan(0);
+      expect(await small.get('a9')).toBe('v');
+    } finally {
+      await small.shutdown();
+    }
+  });
+});
+
 describe('raftstore: merge', () => {
   it('merges a region into its neighbour on every replica; data, reads and writes follow; restart keeps it', async () => {
     cluster = new TestCluster({ stores: 3 });
