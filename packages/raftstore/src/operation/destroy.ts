@@ -25,15 +25,22 @@ export function destroyPeer(peer: Peer, ctx: StoreContext, reason: string, keepD
   ctx.observers.regionChange(peer.region, 'destroy');
   ctx.meta.tombstones.set(peer.regionId, { epoch: peer.region.regionEpoch, peerId: peer.peerId });
   const regionId = peer.regionId;
+  ctx.meta.destroying.add(regionId);
   const sent = ctx.sendApply(regionId, {
     type: 'destroy',
     keepData,
     done: () => {
       void ctx.raftEngine
         .write(ctx.raftEngine.newBatch().removeRegion(regionId), { sync: true })
-        .catch((err: unknown) => peer.logger.error({ err }, 'failed to remove the raft log of a destroyed peer'));
+        .then(
+          () => ctx.meta.destroying.delete(regionId),
+          (err: unknown) => peer.logger.error({ err }, 'failed to remove the raft log of a destroyed peer'),
+        );
     },
   });
-  if (!sent) peer.logger.warn({}, 'no apply FSM for a destroyed peer');
+  if (!sent) {
+    peer.logger.warn({}, 'no apply FSM for a destroyed peer');
+    ctx.meta.destroying.delete(regionId);
+  }
   ctx.removePeer(regionId);
 }

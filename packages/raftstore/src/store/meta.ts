@@ -14,6 +14,8 @@ export interface Tombstone {
 export class StoreMeta {
   readonly index = new RegionIndex();
   readonly tombstones = new Map<number, Tombstone>();
+  /** Regions whose destroyed peer's raft log is still being removed: no new peer until it is gone. */
+  readonly destroying = new Set<number>();
 
   /** Records an initialized region's range (after bootstrap, snapshot, split, conf change). */
   setRegion(region: Region): void {

@@ -235,7 +235,7 @@ export class Raftstore implements RaftMessageSink {
   /** Creates the local peer of a region produced by a split (operation/split.ts). */
   private createSplitPeer(region: Region, campaign: boolean): void {
     const mine = findPeerOnStore(region, this.storeId);
-    if (mine === undefined || this.ctx.meta.tombstones.has(region.id)) return;
+    if (mine === undefined || this.ctx.meta.tombstones.has(region.id) || this.ctx.meta.destroying.has(region.id)) return;
     const existing = this.peers.get(region.id);
     if (existing !== undefined && existing.isInitialized) return;
     let hs = { term: RAFT_INIT_LOG_TERM, vote: 0, commit: RAFT_INIT_LOG_INDEX };
@@ -266,6 +266,8 @@ export class Raftstore implements RaftMessageSink {
     if (m.toPeer.storeId !== this.storeId || m.isTombstone || !CREATING.has(m.message.msgType)) return false;
     const t = this.ctx.meta.tombstones.get(m.regionId);
     if (t !== undefined && m.toPeer.id <= t.peerId) return false;
+    // The previous peer of this region is still being cleaned up; the sender will retry.
+    if (this.ctx.meta.destroying.has(m.regionId)) return false;
     const region: Region = { id: m.regionId, startKey: EMPTY, endKey: EMPTY, regionEpoch: { confVer: 0, version: 0 }, peers: [] };
     this.addPeer(region, m.toPeer.id, { hardState: { term: 0, vote: 0, commit: 0 }, truncated: { index: 0, term: 0 }, entries: [], appliedIndex: 0, appliedTerm: 0 });
     this.opts.logger.info({ regionId: m.regionId, peerId: m.toPeer.id, from: m.fromPeer.id }, 'created an uninitialized peer');
