@@ -163,5 +163,15 @@ describe('mrkv-store flags', () => {
     expect(() => parseStoreArgs(['--set', 'novalue'], sink)).toThrow(/--set expects key=value/);
     expect(failure(() => parseStoreArgs(['--raft-pool-size', 'two'], sink))).toMatch(/raftstore\.raft-pool-size/);
     expect(failure(() => parseStoreArgs(['--log-level', 'chatty'], sink))).toMatch(/log\.level/);
+    expect(failure(() => parseStoreArgs(['--raftstore-thread', 'both'], sink))).toMatch(/raftstore\.thread/);
+  });
+
+  it('chooses where the raftstore runs (raftstore.thread), which the raftstore config does not carry', () => {
+    const sink = { writeOut: () => {}, writeErr: () => {} };
+    expect(defaultStoreConfig().raftstore.thread).toBe('main');
+    const c = parseStoreArgs(['--raftstore-thread', 'worker'], sink).config;
+    expect(c.raftstore.thread).toBe('worker');
+    expect(raftstoreConfigOf(c)).not.toHaveProperty('thread');
+    expect(loadStoreConfig({ file: tempFile('s.toml', '[raftstore]\nthread = "worker"\n') }).raftstore.thread).toBe('worker');
   });
 });

@@ -141,9 +141,11 @@ const raftstoreSchema = raftstoreConfigSchema
     /**
      * `worker`: both engines and the raft and apply pollers run on one worker thread, so gRPC
      * and the raftstore do not share an event loop (process/raftstore-thread.ts). `main`: all on
-     * the main thread (what in-process tests use).
+     * the main thread. Default `main`: on the shared 2-core box the thread hand-offs cost more
+     * than the parallelism gives (README, "The raftstore thread"); use `worker` where the store
+     * has cores to itself.
      */
-    thread: z.enum(RAFTSTORE_THREAD_MODES).default('worker'),
+    thread: z.enum(RAFTSTORE_THREAD_MODES).default('main'),
   })
   .strict();
 

@@ -3,9 +3,9 @@
  * the data directory on RocksDB, with `@mrkv/raftstore` on them, the process's transport and PD
  * client. Where it runs is `raftstore.thread`:
  *
- * - `worker` (default): engines and raftstore on one worker thread (raftstore-thread.ts); main
- *   keeps gRPC, PD, the transport and heartbeats. A dying thread ends the process (exit 1).
- * - `main`: everything on the main thread, next to gRPC (below).
+ * - `worker`: engines and raftstore on one worker thread (raftstore-thread.ts); main keeps gRPC,
+ *   PD, the transport and heartbeats. A dying thread ends the process (exit 1).
+ * - `main` (default, see config.ts): everything on the main thread, next to gRPC (below).
  *
  * Either way an engine is opened, used and closed by one thread only, and closed after the
  * raftstore stopped.
