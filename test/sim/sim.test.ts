@@ -3,13 +3,13 @@
  * a failure names its seeds and the command that replays them. The long profile is opt-in:
  * `pnpm sim --seeds 200 --profile long` (see tools/sim/README.md).
  *
- * Budget: SIM_CI_SEEDS seeds (default 80), measured at about 60 s on the 2-core dev machine
- * while other tests run.
+ * Budget: SIM_CI_SEEDS seeds (default 60): 80 seeds took 101 s on the 2-core dev machine at a load
+ * average of 28 (other engineers' tests running); 60 keep the file near 60–75 s under such load.
  */
 import { describe, expect, it } from 'vitest';
 import { defaultOptions, runSimulation, type RunResult, type SimOptions } from '@mrkv/sim';
 
-const SEEDS = Number(process.env.SIM_CI_SEEDS ?? 80);
+const SEEDS = Number(process.env.SIM_CI_SEEDS ?? 60);
 const CHUNK = 10;
 const FIRST = 1;
 
