@@ -123,8 +123,8 @@ export function splitOperator(r: RegionInfo, policy: SplitPolicy, keys: readonly
  * Merges `source` into the adjacent `target` (PD `CreateMergeRegionOperator`): an active
  * operator on the source (sends `merge{target}`) and a passive twin on the target (keeps other
  * operators off it). Both must have their peers on the same stores, no pending or down peers and
- * known leaders. NB: PD first aligns the source's peers to the target's stores; mrkv requires
- * them aligned (balance them with move operators first).
+ * known leaders. An operator added by hand requires them aligned; the merge checker aligns them
+ * first with {@link alignAndMergeOperators}.
  */
 export function mergeOperators(source: RegionInfo, target: RegionInfo, ctx: BuildContext): [Operator, Operator] {
   requireLeader(source);
@@ -142,5 +142,50 @@ export function mergeOperators(source: RegionInfo, target: RegionInfo, ctx: Buil
   }
   const active = op(source, ctx, `merge region ${source.meta.id} into region ${target.meta.id}`, [{ type: 'mergeRegion', sourceId: source.meta.id, target: target.meta, passive: false }], target.meta.id);
   const passive = op(target, ctx, `merge region ${source.meta.id} into region ${target.meta.id}`, [{ type: 'mergeRegion', sourceId: source.meta.id, target: target.meta, passive: true }], source.meta.id);
+  return [active, passive];
+}
+
+/**
+ * Merges `source` into the adjacent `target` after moving the source's peers onto the target's
+ * stores (PD `CreateMergeRegionOperator` with `matchPeerSteps`): for each store of the target the
+ * source lacks, add a learner there, promote it, move the leader off the store it replaces if it
+ * sits there, and remove the replaced peer; then merge. The passive twin holds the target for the
+ * whole operator, so nothing moves the target's peers while the source lines up with them.
+ *
+ * Both regions must have only voters, as many on each side; `newPeerIds` supplies an id per
+ * store to add (extra ids are unused). Aligned regions get plain {@link mergeOperators}.
+ */
+export function alignAndMergeOperators(source: RegionInfo, target: RegionInfo, newPeerIds: readonly number[], ctx: BuildContext): [Operator, Operator] {
+  const sourceLeader = requireLeader(source);
+  requireLeader(target);
+  for (const x of [source, target]) {
+    if (x.meta.peers.some((p) => p.role !== 'Voter')) throw refuse(x.meta.id, 'has learners; merge aligns voters only');
+    if (x.pendingPeers.length > 0 || x.downPeers.length > 0) throw refuse(x.meta.id, 'has pending or down peers');
+  }
+  const targetStores = new Set(target.meta.peers.map((p) => p.storeId));
+  const missing = [...targetStores].filter((id) => peerOnStore(source, id) === undefined).sort((a, b) => a - b);
+  const extra = source.meta.peers.filter((p) => !targetStores.has(p.storeId)).sort((a, b) => a.storeId - b.storeId);
+  if (missing.length === 0) return mergeOperators(source, target, ctx);
+  if (missing.length !== extra.length) {
+    throw refuse(source.meta.id, `has ${source.meta.peers.length} voters but region ${target.meta.id} has ${target.meta.peers.length}; cannot line them up`);
+  }
+  if (newPeerIds.length < missing.length) throw refuse(source.meta.id, `needs ${missing.length} new peer ids, got ${newPeerIds.length}`);
+  const steps: OpStep[] = [];
+  let leaderStore = sourceLeader.storeId;
+  missing.forEach((toStore, i) => {
+    if (!ctx.storeUsable(toStore)) throw refuse(source.meta.id, `store ${toStore} is not Up`);
+    const from = extra[i]!;
+    steps.push({ type: 'addLearner', storeId: toStore, peerId: newPeerIds[i]! }, { type: 'promoteLearner', storeId: toStore, peerId: newPeerIds[i]! });
+    if (leaderStore === from.storeId) {
+      steps.push({ type: 'transferLeader', fromStore: from.storeId, toStore });
+      leaderStore = toStore;
+    }
+    steps.push({ type: 'removePeer', storeId: from.storeId, peerId: from.id });
+  });
+  const moved = `${extra.map((p) => p.storeId).join(',')} -> ${missing.join(',')}`;
+  const desc = `merge region ${source.meta.id} into region ${target.meta.id} (peers moved first: stores ${moved})`;
+  const mergeStep = (passive: boolean): OpStep => ({ type: 'mergeRegion', sourceId: source.meta.id, target: target.meta, passive });
+  const active = op(source, ctx, desc, [...steps, mergeStep(false)], target.meta.id);
+  const passive = op(target, ctx, desc, [mergeStep(true)], source.meta.id);
   return [active, passive];
 }

@@ -53,7 +53,7 @@ const CHECKER_DESCRIPTIONS: Record<string, string> = {
 export class Coordinator {
   readonly hotCache = new HotCache();
   private readonly replicaChecker: ReplicaChecker;
-  private readonly mergeChecker = new MergeChecker();
+  private readonly mergeChecker: MergeChecker;
   private readonly schedulers: Scheduler[];
   private readonly enabled = new Set<string>();
   private lastPatrolMs = Number.NEGATIVE_INFINITY;
@@ -73,6 +73,7 @@ export class Coordinator {
     this.logger = (opts.logger ?? noopLogger).child({ component: 'coordinator' });
     const allocId = () => this.cluster.ids.alloc(1);
     this.replicaChecker = new ReplicaChecker(allocId);
+    this.mergeChecker = new MergeChecker(allocId);
     this.schedulers = [new BalanceLeaderScheduler(), new BalanceRegionScheduler(allocId), new HotRegionScheduler(this.hotCache)];
   }
 
@@ -186,7 +187,7 @@ export class Coordinator {
           }
         }
         if (mergeOn) {
-          const pair = this.mergeChecker.check(ctx, r);
+          const pair = await this.mergeChecker.check(ctx, r);
           if (pair !== undefined) added.push(this.operators.add(pair[0], { twin: pair[1] }));
         }
       } catch (err) {

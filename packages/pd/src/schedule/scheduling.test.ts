@@ -218,6 +218,54 @@ describe('merge checker', () => {
     expect(env.pd.operators.history().map((o) => o.status)).toEqual(['success', 'success']);
     expect(env.pd.cluster.getRegionById(1)).toBeUndefined();
   });
+  it('lines up the peers of two small neighbours on different stores, then merges them', async () => {
+    const env = await clusterEnv(4);
+    await only(env, [MERGE_CHECKER]);
+    // region 1 on stores 1, 2, 3 (leader on store 1, which region 2 lacks); region 2 on 2, 3, 4
+    const sims = [...layout(2, [1, 2, 3]).slice(0, 1), layout(2, [2, 3, 4], () => 2)[1]!];
+    env.beatStores();
+    await report(env, sims, [1, 2, 3, 4]);
+    const ops = await env.pd.coordinator.patrol();
+    expect(ops).toHaveLength(1);
+    expect(ops[0]!.desc).toBe('merge region 1 into region 2 (peers moved first: stores 1 -> 4)');
+    expect(ops[0]!.steps.map((s) => s.type)).toEqual(['addLearner', 'promoteLearner', 'transferLeader', 'removePeer', 'mergeRegion']);
+    expect(env.pd.operators.get(2)?.steps[0]).toMatchObject({ type: 'mergeRegion', passive: true });
+
+    // Heartbeats carry the operator step by step until the source's leader is asked to merge.
+    let merge: Awaited<ReturnType<typeof env.pd.regionHeartbeat>>['command'];
+    for (let i = 0; i < 20 && merge === undefined; i++) {
+      env.beatStores();
+      const { command } = await env.pd.regionHeartbeat({ ...info(sims[0]!.meta), leader: sims[0]!.leader, term: 1 });
+      if (command?.command.kind === 'merge') merge = command;
+      else if (command !== undefined) applyCommand(sims[0]!, command);
+      await env.pd.coordinator.tick();
+      env.clock.advance(500);
+    }
+    expect(merge?.command).toMatchObject({ kind: 'merge', target: { id: 2 } });
+    expect(storesOf(sims[0]!)).toEqual([2, 3, 4]);
+    expect(sims[0]!.leader.storeId).toBe(4);
+    expect(merge?.targetPeer.storeId).toBe(4);
+    // region 2 grows over region 1: both operators finish
+    await env.pd.regionHeartbeat({ ...info(region(2, '', '', sims[1]!.meta.peers, 3, 1)), leader: sims[1]!.leader, term: 1 });
+    expect(env.pd.operators.list()).toHaveLength(0);
+    expect(env.pd.operators.history().map((o) => o.status)).toEqual(['success', 'success']);
+  });
+
+  it('leaves neighbours alone when the target cannot be matched (a target store is down)', async () => {
+    const env = await clusterEnv(4, { storeDisconnectMs: 1_000, maxMergeRegionSizeMib: 1 });
+    await only(env, [MERGE_CHECKER]);
+    const sims = [...layout(2, [1, 2, 3]).slice(0, 1), layout(2, [2, 3, 4], () => 2)[1]!];
+    env.beatStores();
+    // region 2 is too big to be a source; region 1 may only merge into it
+    await report(env, sims, [1, 2, 3, 4], (x) => ({ approximateSize: x.meta.id === 2 ? 8 << 20 : 1024 }));
+    env.clock.advance(5_000);
+    env.beatStores([1, 2, 3]);
+    expect(await env.pd.coordinator.patrol()).toHaveLength(0);
+    // store 4 back: the merge is scheduled, moving region 1's peer from store 1 to store 4
+    env.beatStores();
+    const ops = await env.pd.coordinator.patrol();
+    expect(ops.map((o) => o.desc)).toEqual(['merge region 1 into region 2 (peers moved first: stores 1 -> 4)']);
+  });
 });
 
 describe('scheduler registry', () => {
