@@ -64,11 +64,41 @@ export function onReadIndex(peer: Peer, ctx: StoreContext, cb: (r: ReadIndexResu
     cb({ ok: false, error: notLeader(peer) });
     return;
   }
+  ctx.counters.readIndexReads++;
+  // Reads of one poll round share one ReadIndex (one heartbeat round), as TiKV batches them.
+  const last = peer.lastRead;
+  const round = ctx.counters.raftRounds;
+  if (last !== undefined && last.round === round && last.index === undefined && peer.reads.has(last.key)) {
+    last.cbs.push(cb);
+    return;
+  }
+  issueReadIndex(peer, ctx, [cb]);
+}
+
+function issueReadIndex(peer: Peer, ctx: StoreContext, cbs: Array<(r: ReadIndexResult) => void>): void {
   const uuid = peer.nextReadUuid();
   const key = readKey(uuid);
-  peer.reads.set(key, { uuid, key, issuedAt: ctx.clock.nowMs(), issuedTick: peer.ticks, cbs: [cb], index: undefined });
-  ctx.counters.readIndexReads++;
+  const pr = { uuid, key, issuedAt: ctx.clock.nowMs(), issuedTick: peer.ticks, round: ctx.counters.raftRounds, cbs, index: undefined };
+  peer.reads.set(key, pr);
+  peer.lastRead = pr;
+  ctx.counters.readIndexRounds++;
   peer.rawNode.readIndex(uuid);
+}
+
+/**
+ * Renews the lease ahead of its end while lease reads keep coming (TiKV
+ * `renew_leader_lease_advance_duration`): a ReadIndex round confirms leadership, and its answer
+ * renews the lease from the moment it was sent, so steady reads never fall back to ReadIndex.
+ */
+export function renewLeaseInAdvance(peer: Peer, ctx: StoreContext): void {
+  const readsSeen = peer.leaseReadSinceTick;
+  peer.leaseReadSinceTick = false;
+  if (!readsSeen || !peer.isLeader || !peer.rawNode.committedEntryInCurrentTerm) return;
+  const now = ctx.clock.nowMs();
+  const bound = peer.lease.validBound();
+  if (bound === 0 || bound - now > ctx.cfg.maxLeaderLeaseMs / 3) return;
+  if (peer.lastRead !== undefined && peer.lastRead.index === undefined && peer.reads.has(peer.lastRead.key)) return;
+  issueReadIndex(peer, ctx, []);
 }
 
 export function onReadStates(peer: Peer, _ctx: StoreContext, states: readonly ReadState[]): void {

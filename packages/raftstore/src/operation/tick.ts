@@ -12,7 +12,7 @@ import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
 import { heartbeatPd } from './pd.js';
 import { proposeAdmin } from './propose.js';
-import { tickReads } from './read.js';
+import { renewLeaseInAdvance, tickReads } from './read.js';
 import { onMergeTick } from './merge.js';
 import { maybeSplitCheck } from './split-check.js';
 
@@ -26,6 +26,7 @@ export function onTick(peer: Peer, ctx: StoreContext): void {
   tickReads(peer, ctx);
   if (peer.merging !== undefined) onMergeTick(peer, ctx);
   if (!peer.isLeader) return;
+  renewLeaseInAdvance(peer, ctx);
   const base = ctx.cfg.raftBaseTickMs;
   peer.leader.heartbeatTicks++;
   const every = peer.leader.hasPendingPeers ? Math.min(ctx.cfg.pdHeartbeatTickMs, PENDING_HEARTBEAT_MS) : ctx.cfg.pdHeartbeatTickMs;

@@ -28,6 +28,8 @@ export interface PendingRead {
   readonly key: string;
   readonly issuedAt: number;
   readonly issuedTick: number;
+  /** The raft poll round it was issued in: reads of one round share one ReadIndex. */
+  readonly round: number;
   readonly cbs: Array<(r: ReadIndexResult) => void>;
   /** Set once raft answered; the read waits until this index is applied. */
   index: number | undefined;
@@ -110,6 +112,10 @@ export class Peer {
   merging: import('../wire/local-state.js').MergeState | undefined;
   /** Tick of the last attempt to get CommitMerge proposed on the target. */
   mergeRetryTick = 0;
+  /** The newest ReadIndex request, which reads arriving in the same round join. */
+  lastRead: PendingRead | undefined;
+  /** A lease read was served since the last tick (keeps the lease renewed while reads continue). */
+  leaseReadSinceTick = false;
   /** Raft ticks since start. */
   ticks = 0;
   destroyed = false;

@@ -39,6 +39,8 @@ export interface RaftstoreCounters {
   applyWrites: number;
   leaseReads: number;
   readIndexReads: number;
+  /** ReadIndex rounds raft was asked for (reads of a round share one). */
+  readIndexRounds: number;
   messagesSent: number;
   messagesReceived: number;
   snapshotsSent: number;
@@ -94,6 +96,7 @@ export function newCounters(): RaftstoreCounters {
     applyWrites: 0,
     leaseReads: 0,
     readIndexReads: 0,
+    readIndexRounds: 0,
     messagesSent: 0,
     messagesReceived: 0,
     snapshotsSent: 0,

@@ -82,6 +82,35 @@ describe('raftstore: faults', () => {
   });
 });
 
+describe('raftstore: reads', () => {
+  it('keeps serving lease reads while reads continue (the lease is renewed ahead), and batches ReadIndex per round', async () => {
+    cluster = new TestCluster({ stores: 3 });
+    const region = await cluster.start();
+    const leader = await cluster.waitLeader(region.id);
+    await cluster.put('r', '1');
+    const kv = cluster.rawKv(leader);
+    const ctx = cluster.contextFor(cluster.store(leader).peers.get(region.id)!.region, leader);
+    const counters = cluster.store(leader).ctx.counters;
+    const until = Date.now() + 4 * cluster.cfg.maxLeaderLeaseMs;
+    while (Date.now() < until) await Promise.all(Array.from({ length: 8 }, () => kv.rawGet(ctx, Buffer.from('r'))));
+    const before = { lease: counters.leaseReads, index: counters.readIndexReads };
+    const later = Date.now() + 4 * cluster.cfg.maxLeaderLeaseMs;
+    while (Date.now() < later) await Promise.all(Array.from({ length: 8 }, () => kv.rawGet(ctx, Buffer.from('r'))));
+    const lease = counters.leaseReads - before.lease;
+    const index = counters.readIndexReads - before.index;
+    expect(lease).toBeGreaterThan(50);
+    expect(index).toBeLessThan(lease / 10);
+    // Follower reads issued together share ReadIndex rounds.
+    const follower = [1, 2, 3].find((s) => s !== leader)!;
+    const fctx = cluster.contextFor(cluster.store(follower).peers.get(region.id)!.region, follower, { replicaRead: true });
+    const fc = cluster.store(follower).ctx.counters;
+    const rounds0 = fc.readIndexRounds;
+    await Promise.all(Array.from({ length: 50 }, () => cluster!.rawKv(follower).rawGet(fctx, Buffer.from('r'))));
+    expect(fc.readIndexReads).toBeGreaterThanOrEqual(50);
+    expect(fc.readIndexRounds - rounds0).toBeLessThan(10);
+  });
+});
+
 describe('raftstore: flow control', () => {
   it('refuses writes with ServerIsBusy once too many proposals wait for commit', async () => {
     cluster = new TestCluster({ stores: 3, cfg: { maxPendingProposals: 2 } });

@@ -86,6 +86,7 @@ export class RaftstoreRawKv implements RawKvApi {
       if (!peer.isLeader) throw new NotLeaderError(leaderHint(peer));
       if (peer.canLeaseRead(this.ctx.clock.nowMs())) {
         this.ctx.counters.leaseReads++;
+        peer.leaseReadSinceTick = true;
         return peer;
       }
     }
