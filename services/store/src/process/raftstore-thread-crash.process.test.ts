@@ -21,7 +21,7 @@ describe('mrkv-store when its raftstore thread dies', () => {
     );
     const ctx = await firstRegionCtx(s);
     await putWhenLed(s.addr, ctx, 'a', '1');
-    // The crashing put gets no success: an error answer, or the connection drops as the process exits.
+    // The crashing put is never answered: the connection drops as the process exits.
     const answer = await put(s.addr, ctx, crashKey, 'x').catch((err: unknown) => ({ error: String(err), regionError: null }));
     expect(answer.error).not.toBe('');
     const exit = await s.exited;

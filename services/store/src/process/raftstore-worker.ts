@@ -168,10 +168,7 @@ class RaftstoreWorker {
       start: (clusterId) => this.start(clusterId),
       rawGet: (ctx, key) => this.api().rawGet(ctx, key),
       rawBatchGet: (ctx, keys) => this.api().rawBatchGet(ctx, keys),
-      rawPut: (ctx, key, value) => {
-        this.maybeCrash(key);
-        return this.api().rawPut(ctx, key, value);
-      },
+      rawPut: (ctx, key, value) => (this.crashesOn(key) ? this.crash() : this.api().rawPut(ctx, key, value)),
       rawBatchPut: (ctx, pairs) => this.api().rawBatchPut(ctx, pairs),
       rawDelete: (ctx, key) => this.api().rawDelete(ctx, key),
       rawBatchDelete: (ctx, keys) => this.api().rawBatchDelete(ctx, keys),
@@ -258,14 +255,19 @@ class RaftstoreWorker {
     this.logger.info('raftstore thread closed its engines');
   }
 
-  /** Failpoint `crashOnPutKey`: a RawPut of that key ends this thread with an uncaught error. */
-  private maybeCrash(key: Uint8Array): void {
+  /** Failpoint `crashOnPutKey`: is `key` the one a RawPut of crashes this thread? */
+  private crashesOn(key: Uint8Array): boolean {
     const fp = this.data.failpoints?.crashOnPutKey;
-    if (fp === undefined || Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex') !== fp) return;
+    return fp !== undefined && Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex') === fp;
+  }
+
+  /** Ends this thread with an uncaught error; the call that triggered it is never answered. */
+  private crash(): Promise<never> {
     this.logger.warn({ failpoint: 'crashOnPutKey' }, 'failpoint: crashing the raftstore thread');
     setImmediate(() => {
       throw new MrkvError(CommonCodes.INTERNAL, 'failpoint crashOnPutKey: raftstore thread crashed on purpose');
     });
+    return new Promise<never>(() => {});
   }
 }
 
