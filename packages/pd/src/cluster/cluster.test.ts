@@ -12,6 +12,16 @@ describe('Cluster', () => {
     await expect(pd.cluster.bootstrap(store(2), region(9, '', '', [peer(91, 2)]))).rejects.toMatchObject({ code: 'PD:cluster:ErrAlreadyBootstrapped' });
   });
 
+  it('admits exactly one of concurrent bootstraps (stores starting together)', async () => {
+    const pd = await PlacementDriver.open({ engine: openMemoryKvEngine(), clock: new ManualClock(0, 1_700_000_000_000), newClusterId: 7 });
+    const results = await Promise.allSettled([1, 2, 3, 4].map((id) => pd.cluster.bootstrap(store(id), region(id * 10, '', '', [peer(id * 10 + 1, id)]))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'PD:cluster:ErrAlreadyBootstrapped' });
+    const winner = results.findIndex((r) => r.status === 'fulfilled') + 1;
+    expect(pd.cluster.regions.all().map((r) => r.meta.id)).toEqual([winner * 10]);
+    expect(pd.cluster.allStores().map((s) => s.meta.id)).toEqual([winner]);
+  });
+
   it('validates the bootstrap request', async () => {
     const pd = await PlacementDriver.open({ engine: openMemoryKvEngine(), clock: new ManualClock() });
     await expect(pd.cluster.bootstrap(store(1), region(1, 'a', '', [peer(11, 1)]))).rejects.toMatchObject({ code: 'PD:core:ErrInvalidValue' });

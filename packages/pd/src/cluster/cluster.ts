@@ -62,6 +62,11 @@ export class Cluster {
   private cfg: ScheduleConfig;
   /** Monotonic ms of the last split of a region (for the merge checker). */
   private readonly lastSplitMs = new Map<number, number>();
+  /**
+   * The bootstrap being persisted, if any. Stores that start together call Bootstrap at once;
+   * the ones behind it wait for it and then get ALREADY_BOOTSTRAPPED (PD holds a lock there).
+   */
+  private bootstrapping: Promise<void> | undefined;
   /** Monotonic ms PD started at. */
   readonly startedAtMs: number;
   private readonly storage: MetaStorage;
@@ -130,6 +135,9 @@ export class Cluster {
    * ALREADY_BOOTSTRAPPED on a bootstrapped cluster and INVALID_VALUE for a malformed request.
    */
   async bootstrap(store: Store, region: Region): Promise<void> {
+    // NB: without this wait, two concurrent calls both passed the check below while the first was
+    // being written, and both regions ['', '') were accepted (found by test/e2e, 4 stores started together).
+    while (this.bootstrapping !== undefined) await this.bootstrapping.catch(() => undefined);
     if (this.record.bootstrapped) throw new PdError(PdErrorCodes.ALREADY_BOOTSTRAPPED, 'cluster is already bootstrapped');
     if (store.id === 0) throw invalid('bootstrap store id must not be 0');
     if (store.state === 'Tombstone') throw invalid('bootstrap store must not be a tombstone');
@@ -139,7 +147,13 @@ export class Cluster {
       throw invalid('the first region must have exactly one peer, on the bootstrap store');
     }
     const rec: ClusterRecord = { clusterId: this.record.clusterId, bootstrapped: true, bootstrapTimeMs: this.clock.wallMs() };
-    await this.storage.saveBootstrap(rec, store, region);
+    const saving = this.storage.saveBootstrap(rec, store, region);
+    this.bootstrapping = saving;
+    try {
+      await saving;
+    } finally {
+      this.bootstrapping = undefined;
+    }
     this.record = rec;
     this.stores.set(store.id, { meta: { ...store }, stats: undefined, lastHeartbeatMs: this.clock.nowMs() });
     this.regions.put(regionInfoFromMeta(region, region.peers[0]));
