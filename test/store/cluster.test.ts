@@ -19,7 +19,7 @@ let client: RawClientInternals;
 beforeAll(async () => {
   cluster = await Cluster.start({ stores: 3 });
   client = createRawClient({ pdEndpoints: [cluster.pd.addr], timeoutMs: 15_000 });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await client?.close();
   await cluster?.stop();
@@ -84,7 +84,7 @@ describe('a PD + 3 store cluster over gRPC', () => {
     } finally {
       await replicaClient.close();
     }
-  }, 40_000);
+  }, 90_000);
 
   it('BatchCommands (stock gRPC stream): ids matched under concurrency, answers out of order', async () => {
     const [r] = await cluster.waitRegions(4, 3);
@@ -153,5 +153,5 @@ describe('a PD + 3 store cluster over gRPC', () => {
     } finally {
       tikv.close();
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -29,6 +29,12 @@ export const FAST_STORE_ARGS: readonly string[] = [
   'raftstore.pd-store-heartbeat-tick-ms=500',
 ];
 
+/**
+ * How long a process may take to answer /ready. Generous: on a 2-core box shared by parallel
+ * test files, tsx start-up alone can take tens of seconds.
+ */
+const READY_TIMEOUT_MS = 90_000;
+
 export interface ClusterOptions {
   readonly stores?: number;
   /** Extra flags for every store. */
@@ -36,7 +42,7 @@ export interface ClusterOptions {
 }
 
 /** Polls `probe` until it returns a value other than undefined; throws `what` past the deadline. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -65,24 +71,40 @@ export class Cluster {
     this.stores = stores;
   }
 
-  /** Starts PD, then the stores, and waits until PD knows every store and region 1 has a leader. */
+  /** Starts PD, then the stores, and waits until PD knows every store (regions: `waitRegions`). */
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
-    const pd = await PdProcess.start();
-    const stores: StoreProcess[] = [];
+    const pd = await PdProcess.start({ readyTimeoutMs: READY_TIMEOUT_MS });
+    const n = opts.stores ?? 3;
+    const args = [...FAST_STORE_ARGS, ...(opts.storeArgs ?? [])];
+    const startOne = () => StoreProcess.start({ pd: [pd.addr], args, logLevel: 'warn', readyTimeoutMs: READY_TIMEOUT_MS });
+    // NB(test/store): the first store starts alone and bootstraps the cluster before the others
+    // start. Started together, two stores can both bootstrap: PD's Cluster.bootstrap checks
+    // `bootstrapped`, awaits the save, then sets it, so two concurrent Bootstrap calls both pass
+    // and the cluster gets two overlapping first regions (seen under load; reported to the lead).
+    // allSettled, so that the stores that did start are cleaned up when another one fails.
+    const firstStore = await Promise.allSettled([startOne()]);
+    const started =
+      firstStore[0]!.status === 'fulfilled' ? [...firstStore, ...(await Promise.allSettled(Array.from({ length: n - 1 }, startOne)))] : firstStore;
+    const stores = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      for (const s of stores) s.cleanup();
+      pd.cleanup();
+      throw failed.reason;
+    }
+    const view = new ClusterView(pd.addr);
     try {
-      const n = opts.stores ?? 3;
-      const args = [...FAST_STORE_ARGS, ...(opts.storeArgs ?? [])];
-      stores.push(...(await Promise.all(Array.from({ length: n }, () => StoreProcess.start({ pd: [pd.addr], args, logLevel: 'warn' })))));
+      const ids = new Map<string, string>();
+      for (const st of stores) ids.set(st.addr, String((await st.status()).storeId));
+      const c = new Cluster(pd, stores, view, ids);
+      await waitFor('PD to know every store', async () => ((await c.view.storeCount()) === stores.length ? true : undefined));
+      return c;
     } catch (e) {
+      view.close();
       for (const s of stores) s.cleanup();
       pd.cleanup();
       throw e;
     }
-    const ids = new Map<string, string>();
-    for (const st of stores) ids.set(st.addr, String((await st.status()).storeId));
-    const c = new Cluster(pd, stores, new ClusterView(pd.addr), ids);
-    await waitFor('PD to know every store', async () => ((await c.view.storeCount()) === stores.length ? true : undefined));
-    return c;
   }
 
   /** The region map from PD, in key order. */
@@ -91,15 +113,21 @@ export class Cluster {
   }
 
   /** Waits until PD reports `count` regions, each with `replicas` voters (no learner left) and a leader. */
-  async waitRegions(count: number, replicas: number, timeoutMs = 30_000): Promise<RegionView[]> {
-    return waitFor(
-      `${count} regions with ${replicas} replicas and a leader`,
-      async () => {
-        const rs = await this.regions();
-        return rs.length === count && rs.every((r) => r.region.peers.length === replicas && r.region.peers.every((p) => p.role === 'Voter') && r.leader !== undefined) ? rs : undefined;
-      },
-      timeoutMs,
-    );
+  async waitRegions(count: number, replicas: number, timeoutMs = 60_000): Promise<RegionView[]> {
+    let last: RegionView[] = [];
+    try {
+      return await waitFor(
+        `${count} regions with ${replicas} replicas and a leader`,
+        async () => {
+          const rs = (last = await this.regions());
+          return rs.length === count && rs.every((r) => r.region.peers.length === replicas && r.region.peers.every((p) => p.role === 'Voter') && r.leader !== undefined) ? rs : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (e) {
+      const seen = last.map((r) => `region ${r.region.id} peers ${r.region.peers.map((p) => `${p.id}@${p.storeId}:${p.role}`).join(',')} leader ${r.leader?.storeId ?? 'none'}`);
+      throw new Error(`${(e as Error).message}; PD last showed: ${seen.join(' | ') || 'no region'}\n${this.tails()}`, { cause: e });
+    }
   }
 
   /** Splits the key space at `keys` through the region leaders (retrying region errors). */
