@@ -82,12 +82,23 @@ export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyR
   answer(fsm, round, e, result);
 }
 
+/**
+ * Answers the proposal of this entry, and every proposal that can no longer commit: those at or
+ * below this index, and — since terms only grow along a log — every proposal of an older term,
+ * whatever its index (a deposed leader's tail would otherwise wait for an entry that may never
+ * come at its index).
+ */
 function answer(fsm: ApplyFsm, round: ApplyRound, e: Entry, result: CmdResult): void {
   const q = fsm.proposals;
   while (q.length > 0 && q[0]!.index <= e.index) {
     const p = q.shift()!;
     const r: CmdResult = p.index === e.index && p.term === e.term ? result : { ok: false, error: new StaleCommandError() };
     round.done.push(() => p.cb(r));
+  }
+  if (q.length > 0 && q[0]!.term < e.term) {
+    const stale = q.filter((p) => p.term < e.term);
+    fsm.proposals = q.filter((p) => p.term >= e.term);
+    for (const p of stale) round.done.push(() => p.cb({ ok: false, error: new StaleCommandError() }));
   }
 }
 

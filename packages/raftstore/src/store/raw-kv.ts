@@ -204,12 +204,23 @@ export class RaftstoreRawKv implements RawKvApi {
   async splitRegion(c: RequestContext, splitKeys: readonly Uint8Array[], signal?: AbortSignal): Promise<Region[]> {
     const peer = this.check(c, splitKeys);
     if (!peer.isLeader) throw new NotLeaderError(leaderHint(peer));
+    signal?.throwIfAborted();
     return new Promise<Region[]>((resolve, reject) => {
-      signal?.throwIfAborted();
-      askSplit(peer, this.ctx, splitKeys, (r) => {
-        if (!r.ok) reject(r.error);
-        else resolve([...(r.regions ?? [])]);
-      });
+      let settled = false;
+      const finish = (err: Error | undefined, regions?: Region[]) => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        signal?.removeEventListener('abort', onAbort);
+        if (err !== undefined) reject(err);
+        else resolve(regions ?? []);
+      };
+      const onAbort = () => finish(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+      const timer = this.store.timers.after(this.timeoutMs(c), () =>
+        finish(new UndeterminedResultError({ detail: `split of region ${c.regionId} not answered within ${this.timeoutMs(c)} ms` })),
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      askSplit(peer, this.ctx, splitKeys, (r) => (r.ok ? finish(undefined, [...(r.regions ?? [])]) : finish(r.error)));
     });
   }
 
