@@ -1,0 +1,133 @@
+/**
+ * Split and merge with real processes (issue 9): a playground (PD + 3 stores on RocksDB) started
+ * pre-split with `--regions 4` and a small `region-max-size`; SDK clients grow one region until the
+ * split checker splits it, again and again, while register clients run get / put / CAS across the
+ * regions; `mrkv-ctl region list` shows the new regions, and `mrkv-ctl operator add merge` merges
+ * two of them back. The client history must be linearizable per key, and every acknowledged grown
+ * key readable at the end.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatResult } from '@mrkv/checker';
+import { runCtl } from '@mrkv/ctl';
+import { startPlayground, type Playground } from '@mrkv/playground';
+import { tempDir } from '../harness/ports.js';
+import { SdkWorkload } from './sdk-workload.js';
+
+interface RegionRow {
+  id: number;
+  startKey: string;
+  endKey: string;
+  epoch: { version: number; confVer: number };
+  leader: { storeId: number } | null;
+}
+
+async function ctl(pdAddr: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCtl(['--pd', pdAddr, ...args], { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+async function regionList(pdAddr: string): Promise<RegionRow[]> {
+  const r = await ctl(pdAddr, '--json', 'region', 'list');
+  if (r.code !== 0) throw new Error(`mrkv-ctl region list failed (${r.code}): ${r.err}`);
+  return (JSON.parse(r.out) as { regions: RegionRow[] }).regions;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** True if the rows tile the key space in key order. */
+function tiles(rows: readonly RegionRow[]): boolean {
+  let expect = '';
+  for (const [i, r] of rows.entries()) {
+    if (r.startKey !== expect) return false;
+    if (r.endKey === '') return i === rows.length - 1;
+    expect = r.endKey;
+  }
+  return false;
+}
+
+const dir = tempDir('mrkv-split-merge-');
+let playground: Playground | undefined;
+let workload: SdkWorkload | undefined;
+afterAll(async () => {
+  await workload?.stop().catch(() => undefined);
+  await workload?.close().catch(() => undefined);
+  await playground?.stop();
+  dir.cleanup();
+});
+
+describe('split and merge across real processes', () => {
+  it('splits a growing region by size, lists the regions with mrkv-ctl, and merges two back with an operator', { timeout: 120_000 }, async () => {
+    const cfg = join(dir.path, 'store.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        raftstore: {
+          'region-max-size': 64 * 1024,
+          'region-split-size': 32 * 1024,
+          'split-region-check-tick-ms': 200,
+          'pd-heartbeat-tick-ms': 300,
+        },
+      }),
+    );
+    playground = await startPlayground({ dir: join(dir.path, 'pg'), basePort: 0, regions: 4, clean: true, storeArgs: ['--config', cfg], readyTimeoutMs: 60_000 });
+    const pd = playground.pdAddress;
+    // No scheduler moves or merges regions behind the test's back.
+    for (const name of ['merge-checker', 'balance-region-scheduler', 'balance-hot-region-scheduler']) await ctl(pd, 'scheduler', 'remove', name);
+    const initial = await waitFor('4 regions in PD', async () => {
+      const rows = await regionList(pd);
+      return rows.length === 4 && tiles(rows) ? rows : undefined;
+    }, 20_000);
+
+    // Register keys in the first, second and last regions; the grower fills the third ('k8…'-'kc…').
+    const keys = ['k00000001/r', 'k40000001/r', 'kc0000001/r', 'kf0000001/r'];
+    workload = new SdkWorkload({ pdAddr: pd, keys, growPrefix: 'k9/' }).start();
+    await workload.waitOk(30);
+    const grownRegion = initial.find((r) => r.startKey <= 'k9/' && (r.endKey === '' || 'k9/' < r.endKey))!;
+    const split = await waitFor('the split checker to split the growing region twice', async () => {
+      const rows = await regionList(pd);
+      return rows.length >= initial.length + 2 && tiles(rows) ? rows : undefined;
+    }, 40_000);
+    workload.stopGrowing();
+    // The grown range is now cut into several regions, each at a newer version than its parent.
+    const inGrown = split.filter((r) => r.startKey >= grownRegion.startKey && (grownRegion.endKey === '' || (r.endKey !== '' && r.endKey <= grownRegion.endKey)));
+    expect(inGrown.length).toBeGreaterThanOrEqual(3);
+    for (const r of inGrown) expect(r.epoch.version).toBeGreaterThan(grownRegion.epoch.version);
+    const table = await ctl(pd, 'region', 'list');
+    expect(table.code).toBe(0);
+    for (const r of inGrown) expect(table.out).toMatch(new RegExp(`│ ${r.id} +│ ${r.startKey} +│`));
+    await workload.waitOk(30);
+
+    // Merge the first two regions of the grown range with an operator.
+    const [source, target] = [inGrown[0]!, inGrown[1]!];
+    const add = await ctl(pd, 'operator', 'add', 'merge', String(source.id), String(target.id));
+    expect(add.code, add.err).toBe(0);
+    const merged = await waitFor('the merge to show in PD', async () => {
+      const rows = await regionList(pd);
+      const t = rows.find((r) => r.id === target.id);
+      return rows.every((r) => r.id !== source.id) && t !== undefined && t.startKey === source.startKey && tiles(rows) ? rows : undefined;
+    }, 30_000);
+    const t = merged.find((r) => r.id === target.id)!;
+    expect(t.epoch.version).toBeGreaterThan(Math.max(source.epoch.version, target.epoch.version));
+    await workload.waitOk(30);
+
+    await workload.stop();
+    const missing = await workload.finalReads();
+    expect(missing).toEqual([]);
+    expect(workload.grown.size).toBeGreaterThan(0);
+    const result = workload.check();
+    expect(result.verdict, formatResult(result)).toBe('linearizable');
+    expect(workload.counts.ok, workload.errorSummary()).toBeGreaterThan(90);
+  });
+});
