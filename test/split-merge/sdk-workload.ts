@@ -9,7 +9,7 @@
  *   `region-max-size` again and again and the split checker splits it; acknowledged keys are
  *   remembered so none may be missing at the end.
  */
-import { HistoryRecorder, checkOperations, registerModel, type CheckResult, type RegisterInput, type RegisterOutput } from '@mrkv/checker';
+import { HistoryRecorder, checkOperations, registerModel, type CheckResult, type RegisterInput, type RegisterOutput, type RegisterValue } from '@mrkv/checker';
 import { bytesToString, ClientErrorCodes, createRawClient, isClientError, type RawClient } from '@mrkv/client';
 
 /** Error codes after which a write certainly did not happen. */
@@ -85,7 +85,7 @@ export class SdkWorkload {
     await Promise.all([...this.clients, this.grower].map((c) => c.close()));
   }
 
-  check(timeoutMs = 20_000): CheckResult {
+  check(timeoutMs = 20_000): CheckResult<RegisterValue, RegisterInput, RegisterOutput> {
     return checkOperations(registerModel, this.history.operations(), { timeoutMs });
   }
 
