@@ -34,6 +34,11 @@ describe('a PD + 3 store cluster over gRPC', () => {
     const [first] = await cluster.waitRegions(1, 3);
     const storesOfFirst = new Set(first!.region.peers.map((p) => p.storeId));
     expect(storesOfFirst.size).toBe(3);
+    // The stores started together and raced to bootstrap: exactly one first region exists, on all of them.
+    await waitFor('every store to hold exactly the one region', async () => {
+      const counts = await Promise.all(cluster.stores.map(async (s) => (await s.status()).regionCount));
+      return counts.every((c) => c === 1) ? true : undefined;
+    });
 
     await cluster.split(['k/0100', 'k/0200', 'k/0300']);
     const regions = await cluster.waitRegions(4, 3);

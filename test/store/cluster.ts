@@ -77,14 +77,10 @@ export class Cluster {
     const n = opts.stores ?? 3;
     const args = [...FAST_STORE_ARGS, ...(opts.storeArgs ?? [])];
     const startOne = () => StoreProcess.start({ pd: [pd.addr], args, logLevel: 'warn', readyTimeoutMs: READY_TIMEOUT_MS });
-    // NB(test/store): the first store starts alone and bootstraps the cluster before the others
-    // start. Started together, two stores can both bootstrap: PD's Cluster.bootstrap checks
-    // `bootstrapped`, awaits the save, then sets it, so two concurrent Bootstrap calls both pass
-    // and the cluster gets two overlapping first regions (seen under load; reported to the lead).
+    // All stores start together, as the playground starts them: they race to bootstrap, and PD
+    // must admit exactly one first region (two overlapping ones were accepted before 2502e61).
     // allSettled, so that the stores that did start are cleaned up when another one fails.
-    const firstStore = await Promise.allSettled([startOne()]);
-    const started =
-      firstStore[0]!.status === 'fulfilled' ? [...firstStore, ...(await Promise.allSettled(Array.from({ length: n - 1 }, startOne)))] : firstStore;
+    const started = await Promise.allSettled(Array.from({ length: n }, startOne));
     const stores = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
