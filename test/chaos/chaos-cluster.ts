@@ -23,7 +23,7 @@ export const AGGRESSIVE_GC_ARGS: readonly string[] = [
   '--set',
   'raftstore.raft-log-gc-threshold=5',
   '--set',
-  'raftstore.raft-log-gc-count-limit=40',
+  'raftstore.raft-log-gc-count-limit=12',
   '--set',
   'raftstore.raft-log-reserve-max-ticks=1',
   // Reconnect quickly after a healed partition.
@@ -56,7 +56,7 @@ export class ChaosCluster {
       stores.push(
         ...(await Promise.all(
           ports.map((p, i) =>
-            StoreProcess.start({ pd: [pd.addr], addr: `127.0.0.1:${p}`, args: [...args, '--advertise-addr', proxies[i]!.addr], logLevel: 'warn' }),
+            StoreProcess.start({ pd: [pd.addr], addr: `127.0.0.1:${p}`, args: [...args, '--advertise-addr', proxies[i]!.addr], logLevel: process.env.MRKV_CHAOS_LOG_LEVEL ?? 'info', readyTimeoutMs: 60_000 }),
           ),
         )),
       );
@@ -201,6 +201,23 @@ export function directGet(store: StoreProcess, region: metapb.Region__Output, pe
         if (res!.regionError) return resolve({ kind: 'region-error', message: res!.regionError.message || JSON.stringify(res!.regionError) });
         if (res!.error) return resolve({ kind: 'error', message: res!.error });
         resolve({ kind: 'value', value: res!.notFound ? null : res!.value.toString() });
+      },
+    );
+  });
+}
+
+/** RawPut of `key` at `peer` on `store` itself, no retries: resolves when acknowledged, rejects otherwise. */
+export function directPut(store: StoreProcess, region: metapb.Region__Output, peer: metapb.Peer__Output, key: string, value: string, timeoutMs: number): Promise<void> {
+  const client = directClient(store);
+  return new Promise((resolve, reject) => {
+    client.RawPut(
+      { context: { regionId: region.id, regionEpoch: region.regionEpoch, peer }, key: Buffer.from(key), value: Buffer.from(value) },
+      { deadline: Date.now() + timeoutMs },
+      (err, res?: kvrpcpb.RawPutResponse__Output) => {
+        if (err) return reject(err);
+        if (res!.regionError) return reject(new Error(`region error: ${res!.regionError.message || JSON.stringify(res!.regionError)}`));
+        if (res!.error) return reject(new Error(res!.error));
+        resolve();
       },
     );
   });

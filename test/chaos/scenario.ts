@@ -36,6 +36,8 @@ export interface ScenarioReport {
   readonly ok: number;
   readonly info: number;
   readonly fail: number;
+  /** Writes the SDK sent twice (recorded with an indeterminate second copy). */
+  readonly resent: number;
   readonly acked: number;
   readonly missing: string[];
   readonly verdict: string;
@@ -54,9 +56,9 @@ export async function runScenario(
   cluster: ChaosCluster,
   name: string,
   body: (w: Workload) => Promise<FaultTimes>,
-  opts: { clients?: number } = {},
+  opts: { clients?: number; heavyWriters?: number } = {},
 ): Promise<ScenarioReport> {
-  const w = new Workload({ pdAddr: cluster.pd.addr, prefix: name, clients: opts.clients ?? PROFILE.clients }).start();
+  const w = new Workload({ pdAddr: cluster.pd.addr, prefix: name, clients: opts.clients ?? PROFILE.clients, heavyWriters: opts.heavyWriters ?? 0 }).start();
   let times: FaultTimes;
   let end: number;
   try {
@@ -86,6 +88,7 @@ export async function runScenario(
     ok: w.counts.ok,
     info: w.counts.info,
     fail: w.counts.fail,
+    resent: w.counts.resent,
     acked: w.acked.size,
     missing,
     verdict: result.verdict,
@@ -96,7 +99,7 @@ export async function runScenario(
     historyFile,
   };
   console.log(
-    `[chaos] ${name}: ${ops} register ops (ok ${report.ok}, indeterminate ${report.info}, failed ${report.fail}), ${report.acked} appends acked, ` +
+    `[chaos] ${name}: ${ops} register ops (ok ${report.ok}, indeterminate ${report.info}, failed ${report.fail}, re-sent by the SDK ${report.resent}), ${report.acked} appends acked, ` +
       `${missing.length} missing; ${report.verdict}; first ack after fault ${fmt(report.firstAckAfterFaultMs)}, recovery after heal ${fmt(report.recoveryMs)}, ` +
       `longest write gap ${report.longestGapMs} ms${historyFile ? `; history ${historyFile}` : ''}${w.errors.size > 0 ? `; errors: ${w.errorSummary()}` : ''}`,
   );

@@ -13,6 +13,7 @@
  */
 import { HistoryRecorder, checkOperations, formatResult, registerModel, type CheckResult, type RegisterInput, type RegisterOutput } from '@mrkv/checker';
 import { bytesToString, ClientErrorCodes, createRawClient, isClientError, type RawClient } from '@mrkv/client';
+import type { Logger } from '@mrkv/common';
 
 export interface WorkloadOptions {
   readonly pdAddr: string;
@@ -24,7 +25,15 @@ export interface WorkloadOptions {
   readonly keys?: number;
   /** Per-call deadline of the SDK (default 3 s). */
   readonly timeoutMs?: number;
+  /** Extra writers of 16 × 1 KiB batches (heavy load; default 0). Their keys join the appends. */
+  readonly heavyWriters?: number;
 }
+
+/**
+ * Strict recording (`MRKV_CHAOS_STRICT=1`): no second copies for writes the SDK re-sent (below).
+ * It reproduces the SDK's duplicate-write bug (README: known findings).
+ */
+const STRICT = process.env.MRKV_CHAOS_STRICT === '1';
 
 /** Error codes after which a write certainly did not happen. */
 const DEFINITE_FAILURES: ReadonlySet<string> = new Set([ClientErrorCodes.INVALID_ARGUMENT, ClientErrorCodes.REQUEST_FAILED]);
@@ -35,8 +44,8 @@ export class Workload {
   readonly acked = new Map<string, string>();
   /** Completion times (ms, `performance.now()`) of acknowledged writes, in order. */
   readonly writeAcks: number[] = [];
-  /** Counts per outcome, for the report. */
-  readonly counts = { ok: 0, fail: 0, info: 0 };
+  /** Counts per outcome, for the report; `resent`: writes the SDK sent more than once. */
+  readonly counts = { ok: 0, fail: 0, info: 0, resent: 0 };
   /** A few error messages, for the report. */
   readonly errors = new Map<string, number>();
   private readonly clients: RawClient[];
@@ -44,11 +53,15 @@ export class Workload {
   private readonly loops: Promise<void>[] = [];
   private stopped = false;
   private readonly keys: string[];
+  /** Per register client: whether the SDK re-sent the current request (a send failure or region error). */
+  private readonly resent: boolean[] = [];
+  private nextGhost = 1_000_000;
 
   constructor(private readonly opts: WorkloadOptions) {
     const timeoutMs = opts.timeoutMs ?? 3_000;
-    const mk = () => createRawClient({ pdEndpoints: [opts.pdAddr], timeoutMs, rpcTimeoutMs: Math.min(1_000, timeoutMs), maxBackoffMs: timeoutMs });
-    this.clients = Array.from({ length: opts.clients ?? 4 }, mk);
+    const mk = (logger?: Logger) =>
+      createRawClient({ pdEndpoints: [opts.pdAddr], timeoutMs, rpcTimeoutMs: Math.min(1_000, timeoutMs), maxBackoffMs: timeoutMs, ...(logger ? { logger } : {}) });
+    this.clients = Array.from({ length: opts.clients ?? 4 }, (_, i) => mk(resendWatcher(() => (this.resent[i + 1] = true))));
     this.appender = mk();
     this.keys = Array.from({ length: opts.keys ?? 4 }, (_, i) => `${opts.prefix}/r${i}`);
   }
@@ -57,6 +70,7 @@ export class Workload {
   start(): this {
     this.clients.forEach((c, i) => this.loops.push(this.runRegister(c, i + 1)));
     this.loops.push(this.runAppender());
+    for (let i = 0; i < (this.opts.heavyWriters ?? 0); i++) this.loops.push(this.runHeavy(i));
     return this;
   }
 
@@ -170,31 +184,65 @@ export class Workload {
     }
   }
 
-  /** Runs one register operation and records it; returns its output when it completed. */
-  private async record(c: RawClient, client: number, input: RegisterInput): Promise<RegisterOutput | undefined> {
-    const h = this.history.invoke(client, input);
-    try {
-      let out: RegisterOutput;
-      switch (input.op) {
-        case 'get': {
-          const v = await c.get(input.key);
-          out = { value: v === undefined ? null : bytesToString(v) };
-          break;
-        }
-        case 'put':
-          await c.put(input.key, input.value);
-          out = {};
-          break;
-        case 'delete':
-          await c.delete(input.key);
-          out = {};
-          break;
-        case 'cas': {
-          const r = await c.compareAndSwap(input.key, input.expected, input.value);
-          out = { succeeded: r.succeeded, previous: r.previousValue === null ? null : bytesToString(r.previousValue) };
-          break;
-        }
+  private async runHeavy(writer: number): Promise<void> {
+    const value = 'x'.repeat(1024);
+    for (let seq = 0; !this.stopped; seq++) {
+      const pairs = Array.from({ length: 16 }, (_, j) => ({ key: `${this.opts.prefix}/h/${writer}/${String(seq).padStart(6, '0')}-${j}`, value: `${value}${seq}` }));
+      try {
+        await this.appender.batchPut(pairs);
+        for (const p of pairs) this.acked.set(p.key, p.value);
+        this.writeAcks.push(performance.now());
+      } catch (e) {
+        this.noteError(e);
       }
+    }
+  }
+
+  /** Runs one register operation through the SDK and records it; returns its output when it completed. */
+  private async record(c: RawClient, client: number, input: RegisterInput): Promise<RegisterOutput | undefined> {
+    const call = process.hrtime.bigint();
+    this.resent[client] = false;
+    const out = await this.recordOp(client, input, () => this.run(c, input), call);
+    if (this.resent[client] === true && input.op !== 'get' && !STRICT) {
+      // The SDK sent this write again after a failure whose outcome it could not know, so the
+      // store may have applied it twice: once as answered, and once more at any time after the
+      // call. The second copy is an indeterminate operation of its own.
+      const ghost = this.history.invoke(this.nextGhost++, input, call);
+      this.history.info(ghost);
+      this.counts.resent++;
+    }
+    return out;
+  }
+
+  /** One register operation through the SDK. */
+  private async run(c: RawClient, input: RegisterInput): Promise<RegisterOutput> {
+    switch (input.op) {
+      case 'get': {
+        const v = await c.get(input.key);
+        return { value: v === undefined ? null : bytesToString(v) };
+      }
+      case 'put':
+        await c.put(input.key, input.value);
+        return {};
+      case 'delete':
+        await c.delete(input.key);
+        return {};
+      case 'cas': {
+        const r = await c.compareAndSwap(input.key, input.expected, input.value);
+        return { succeeded: r.succeeded, previous: r.previousValue === null ? null : bytesToString(r.previousValue) };
+      }
+    }
+  }
+
+  /**
+   * Records one operation run by `run` (the SDK, or a scenario talking to one peer directly). `run`
+   * resolves to the output, or rejects: a `ClientError` with a definite code is `fail`, anything
+   * else `info` (indeterminate). Returns the output when the operation completed.
+   */
+  async recordOp(client: number, input: RegisterInput, run: () => Promise<RegisterOutput>, call?: bigint): Promise<RegisterOutput | undefined> {
+    const h = this.history.invoke(client, input, call);
+    try {
+      const out = await run();
       this.history.ok(h, out);
       this.counts.ok++;
       if (input.op !== 'get') this.writeAcks.push(performance.now());
@@ -221,4 +269,28 @@ export class Workload {
 /** The checker's verdict and explanation, for an assertion message. */
 export function describeCheck(r: CheckResult): string {
   return formatResult(r);
+}
+
+/**
+ * A logger for an SDK client that calls `onResend` when the SDK is about to send a request again
+ * after an attempt whose outcome it cannot know: a send failure (stream broken, no answer within
+ * `rpcTimeoutMs`) or a region error (a proposal may have been made before the leader changed).
+ */
+function resendWatcher(onResend: () => void): Logger {
+  const noop = (): void => undefined;
+  const logger: Logger = {
+    trace: noop,
+    info: noop,
+    error: noop,
+    fatal: noop,
+    debug: (obj: unknown, msg?: string) => {
+      if (msg === 'region error') onResend();
+    },
+    warn: (obj: unknown, msg?: string) => {
+      if (msg === 'send to store failed') onResend();
+    },
+    child: () => logger,
+    isLevelEnabled: (level) => level === 'debug' || level === 'warn',
+  };
+  return logger;
 }

@@ -63,14 +63,14 @@ export class FaultProxy {
 
   /** @internal Starts listening; `onConn` is handed each accepted (paused) socket. */
   static async listen(name: string, target: string, onConn: (s: Socket, proxy: FaultProxy) => void, port = 0): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
-    const server = createServer({ pauseOnConnect: true }, (s) => onConn(s, proxy!));
+    const holder: { proxy?: FaultProxy } = {};
+    const server = createServer({ pauseOnConnect: true }, (s) => onConn(s, holder.proxy!));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
     });
-    proxy = new FaultProxy(name, target, server, (server.address() as { port: number }).port);
-    return proxy;
+    holder.proxy = new FaultProxy(name, target, server, (server.address() as { port: number }).port);
+    return holder.proxy;
   }
 
   /** Stops accepting connections. */
