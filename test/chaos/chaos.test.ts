@@ -44,8 +44,8 @@ const MIN_ELECTION_MS = 1_000;
 
 /**
  * Reads (and, with `writes`, puts) at one peer directly, bypassing the proxy, recorded in `w`'s
- * history as client `clientId`, until `stop()`. Returns invoke times of the reads and of
- * acknowledged puts.
+ * history as clients `clientId` (reads) and `clientId + 1` (puts), until `stop()`. Returns invoke
+ * times of the successful reads and of the acknowledged puts.
  */
 function directLoop(w: Workload, i: number, region: metapb.Region__Output, key: string, clientId: number, writes: boolean) {
   const store = cluster.stores[i]!;
@@ -53,8 +53,8 @@ function directLoop(w: Workload, i: number, region: metapb.Region__Output, key: 
   const okReads: number[] = [];
   const ackedPuts: number[] = [];
   let stopped = false;
-  const loop = (async () => {
-    for (let seq = 0; !stopped; seq++) {
+  const reads = (async () => {
+    while (!stopped) {
       const invokedAt = performance.now();
       const out = await w.recordOp(clientId, { op: 'get', key }, async () => {
         const g = await directGet(store, region, peer, key, 500);
@@ -62,15 +62,19 @@ function directLoop(w: Workload, i: number, region: metapb.Region__Output, key: 
         return { value: g.value };
       });
       if (out) okReads.push(invokedAt);
-      if (writes) {
-        const putAt = performance.now();
-        const done = await w.recordOp(clientId, { op: 'put', key, value: `d${clientId}-${seq}` }, async () => {
-          await directPut(store, region, peer, key, `d${clientId}-${seq}`, 500);
-          return {};
-        });
-        if (done) ackedPuts.push(putAt);
-      }
-      await hold(20);
+      await hold(10);
+    }
+  })();
+  const puts = (async () => {
+    for (let seq = 0; writes && !stopped; seq++) {
+      const putAt = performance.now();
+      const value = `d${clientId}-${seq}`;
+      const done = await w.recordOp(clientId + 1, { op: 'put', key, value }, async () => {
+        await directPut(store, region, peer, key, value, 500);
+        return {};
+      });
+      if (done) ackedPuts.push(putAt);
+      await hold(10);
     }
   })();
   return {
@@ -78,7 +82,7 @@ function directLoop(w: Workload, i: number, region: metapb.Region__Output, key: 
     ackedPuts,
     async stop() {
       stopped = true;
-      await loop;
+      await Promise.all([reads, puts]);
     },
   };
 }
@@ -106,8 +110,9 @@ describe.sequential('chaos', () => {
       const r = await runScenario(cluster, `all-kill-${round}`, async () => {
         const faultAt = performance.now();
         await Promise.all(cluster.stores.map((_, i) => cluster.kill(i)));
-        const healAt = performance.now();
         await Promise.all(cluster.stores.map((_, i) => cluster.restart(i)));
+        const healAt = performance.now(); // every store answers /ready again
+        console.log(`[chaos] all-kill-${round}: the three stores were ready again ${Math.round(healAt - faultAt)} ms after the kill`);
         return { faultAt, healAt };
       });
       expectSound(r);
@@ -246,5 +251,29 @@ describe.sequential('chaos', () => {
       );
       expectSound(r);
     }
+  }, timeout);
+
+  // BUG sdk-resend (README "Findings"): the SDK re-sends a write after a failure whose outcome it
+  // cannot know (a broken stream when the leader's store dies, no answer within rpcTimeoutMs, a
+  // region error after the proposal), so one call can be applied twice. A CAS then reports
+  // "not swapped, found <its own new value>", and a put can reappear after a later write. With
+  // strict recording (each answer taken as the whole truth) the history is not linearizable.
+  // Unskip when the SDK stops re-sending non-idempotent writes (or the store deduplicates them).
+  it.skip('BUG sdk-resend: SDK answers across a leader kill -9 are linearizable as recorded (strict)', async () => {
+    const r = await runScenario(
+      cluster,
+      'sdk-resend-strict',
+      async (w) => {
+        const { index } = await cluster.leaderIndexOf('sdk-resend-strict/r0');
+        const faultAt = performance.now();
+        await cluster.kill(index);
+        await w.waitAcks(PROFILE.settleAcks, 30_000);
+        const healAt = performance.now();
+        await cluster.restart(index);
+        return { faultAt, healAt };
+      },
+      { strict: true, clients: 8 },
+    );
+    expectSound(r);
   }, timeout);
 });

@@ -56,9 +56,9 @@ export async function runScenario(
   cluster: ChaosCluster,
   name: string,
   body: (w: Workload) => Promise<FaultTimes>,
-  opts: { clients?: number; heavyWriters?: number } = {},
+  opts: { clients?: number; heavyWriters?: number; strict?: boolean } = {},
 ): Promise<ScenarioReport> {
-  const w = new Workload({ pdAddr: cluster.pd.addr, prefix: name, clients: opts.clients ?? PROFILE.clients, heavyWriters: opts.heavyWriters ?? 0 }).start();
+  const w = new Workload({ pdAddr: cluster.pd.addr, prefix: name, clients: opts.clients ?? PROFILE.clients, heavyWriters: opts.heavyWriters ?? 0, ...(opts.strict === undefined ? {} : { strict: opts.strict }) }).start();
   let times: FaultTimes;
   let end: number;
   try {

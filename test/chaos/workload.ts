@@ -27,13 +27,13 @@ export interface WorkloadOptions {
   readonly timeoutMs?: number;
   /** Extra writers of 16 × 1 KiB batches (heavy load; default 0). Their keys join the appends. */
   readonly heavyWriters?: number;
+  /**
+   * Record writes the SDK re-sent as they were answered, without the indeterminate second copy
+   * (default: `MRKV_CHAOS_STRICT=1`). Reproduces the SDK duplicate-write finding (README).
+   */
+  readonly strict?: boolean;
 }
 
-/**
- * Strict recording (`MRKV_CHAOS_STRICT=1`): no second copies for writes the SDK re-sent (below).
- * It reproduces the SDK's duplicate-write bug (README: known findings).
- */
-const STRICT = process.env.MRKV_CHAOS_STRICT === '1';
 
 /** Error codes after which a write certainly did not happen. */
 const DEFINITE_FAILURES: ReadonlySet<string> = new Set([ClientErrorCodes.INVALID_ARGUMENT, ClientErrorCodes.REQUEST_FAILED]);
@@ -203,7 +203,7 @@ export class Workload {
     const call = process.hrtime.bigint();
     this.resent[client] = false;
     const out = await this.recordOp(client, input, () => this.run(c, input), call);
-    if (this.resent[client] === true && input.op !== 'get' && !STRICT) {
+    if (this.resent[client] === true && input.op !== 'get' && !(this.opts.strict ?? process.env.MRKV_CHAOS_STRICT === '1')) {
       // The SDK sent this write again after a failure whose outcome it could not know, so the
       // store may have applied it twice: once as answered, and once more at any time after the
       // call. The second copy is an indeterminate operation of its own.
