@@ -42,6 +42,12 @@ export interface BenchOptions {
   /** Stores and regions of the playground started for `--target mrkv` without `--pd`. */
   readonly stores: number;
   readonly regions: number;
+  /**
+   * `--region-max-size`: the stores' `region-max-size` in bytes for the playground the harness
+   * starts (split size two thirds of it); default 1 MiB for the `grow` workload, else the stores'
+   * own default (undefined).
+   */
+  readonly regionMaxSize: number | undefined;
   /** Module exporting `createRawClient` (tests). */
   readonly clientModule: string;
   /** Set when the command only printed help. */
@@ -106,6 +112,7 @@ function command(write: (s: string) => void): Command {
     .option('--seed <n>', 'random seed', parseCount(0, 2 ** 31 - 1), 1)
     .option('--stores <n>', 'stores of the playground started for mrkv without --pd', parseCount(1, 64), 3)
     .option('--regions <k>', 'regions that playground pre-splits into', parseCount(1, 4096), 1)
+    .option('--region-max-size <bytes>', 'region-max-size of that playground\'s stores (default: 1m for grow, else the stores\' default)', parseCount(4096, 2 ** 40))
     .option('--client-module <specifier>', 'module exporting createRawClient (default @mrkv/client)', '@mrkv/client')
     .exitOverride()
     .configureOutput({ writeOut: write, writeErr: write });
@@ -132,6 +139,7 @@ interface RawOpts {
   seed: number;
   stores: number;
   regions: number;
+  regionMaxSize?: number;
   clientModule: string;
 }
 
@@ -180,6 +188,7 @@ function fromRaw(o: RawOpts): BenchOptions {
     seed: o.seed,
     stores: o.stores,
     regions: o.regions,
+    regionMaxSize: o.regionMaxSize ?? (o.workload === 'grow' ? 1 << 20 : undefined),
     clientModule: o.clientModule,
   };
 }

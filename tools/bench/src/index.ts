@@ -8,7 +8,9 @@ export { parseBenchArgs, parseDuration, parseCount, defaultWorkers } from './arg
 export type { BenchOptions } from './args.js';
 export { runBench, runTarget, summarizeRun, splitRange } from './runner.js';
 export type { BenchReport, TargetResult, OpSummary, RunIo } from './runner.js';
-export { reportJson, reportText, ratio, RATIO_PAIRS } from './report.js';
+export { reportJson, reportText, ratio, RATIO_PAIRS, splitsJson, splitsText } from './report.js';
+export { SplitWatch, summarizeSplits } from './split-watch.js';
+export type { SplitSample, SplitSummary } from './split-watch.js';
 export { resolveWorkload, pickOp, WORKLOAD_NAMES, OP_KINDS } from './workload.js';
 export type { WorkloadName, WorkloadSpec, WorkloadParams, OpKind } from './workload.js';
 export { ZipfianGenerator, keyChooser, zeta, DISTRIBUTIONS, ZIPFIAN_THETA } from './distribution.js';

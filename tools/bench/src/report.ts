@@ -6,12 +6,16 @@
  * `{"name":"cluster","params":{…},"targets":{"etcd":{"ops_per_sec":…,"p50_ms":…,"p99_ms":…,…}},
  *   "ratios":{"mrkv/etcd":{"ops_per_sec":…,"p50_ms":…,"p99_ms":…}}}`. A failed target appears
  * as `{"error":{"code","message"}}`; ratios only cover targets that both ran. Throughput ratios
- * above 1 favour the numerator; latency ratios below 1 do.
+ * above 1 favour the numerator; latency ratios below 1 do. A `grow` run on mrkv adds
+ * `"splits":{"count","regions_start","regions_end","first_split_s","mean_split_interval_s",
+ * "baseline_ops_per_sec","split_ops_per_sec","min_split_ops_per_sec","dip_percent"}` to its target
+ * (null where a figure has no samples) and a line to the text report.
  */
 import Table from 'cli-table3';
 import type { TargetKind } from './drivers/index.js';
 import type { LatencySummary } from './histogram.js';
 import type { BenchReport, TargetResult } from './runner.js';
+import type { SplitSummary } from './split-watch.js';
 
 /** Pairs compared, numerator first, when both ran. */
 export const RATIO_PAIRS: ReadonlyArray<readonly [TargetKind, TargetKind]> = [
@@ -29,6 +33,34 @@ function latencyJson(l: LatencySummary) {
 }
 
 type OkResult = Extract<TargetResult, { ok: true }>;
+
+const orNull = (x: number | undefined, digits = 3) => (x === undefined ? null : round(x, digits));
+
+/** The split figures in the JSON line. */
+export function splitsJson(s: SplitSummary): Record<string, number | null> {
+  return {
+    count: s.splits,
+    regions_start: s.regionsStart,
+    regions_end: s.regionsEnd,
+    first_split_s: orNull(s.firstSplitMs === undefined ? undefined : s.firstSplitMs / 1000),
+    mean_split_interval_s: orNull(s.meanSplitIntervalMs === undefined ? undefined : s.meanSplitIntervalMs / 1000),
+    baseline_ops_per_sec: round(s.baselineOpsPerSec, 1),
+    split_ops_per_sec: orNull(s.splitOpsPerSec, 1),
+    min_split_ops_per_sec: orNull(s.minSplitOpsPerSec, 1),
+    dip_percent: orNull(s.dipPercent, 1),
+  };
+}
+
+/** The split figures as one line of the text report. */
+export function splitsText(s: SplitSummary): string {
+  const sec = (x: number | undefined) => (x === undefined ? '-' : `${(x / 1000).toFixed(1)}s`);
+  const rate = (x: number | undefined) => (x === undefined ? '-' : int(x));
+  return (
+    `splits: ${s.splits} (regions ${s.regionsStart} → ${s.regionsEnd}); first after ${sec(s.firstSplitMs)}, then every ${sec(s.meanSplitIntervalMs)}; ` +
+    `throughput ${rate(s.baselineOpsPerSec)} ops/s (median interval), ${rate(s.splitOpsPerSec)} around splits (lowest ${rate(s.minSplitOpsPerSec)}, ` +
+    `dip ${s.dipPercent === undefined ? '-' : `${s.dipPercent.toFixed(0)}%`})`
+  );
+}
 
 /** The ratio figures of `a` over `b`. */
 export function ratio(a: OkResult, b: OkResult): { ops_per_sec: number; p50_ms: number; p99_ms: number } {
@@ -68,6 +100,7 @@ export function reportJson(report: BenchReport): Record<string, unknown> {
       workers: r.workers,
       where: r.where,
       by_op: byOp,
+      ...(r.splits === undefined ? {} : { splits: splitsJson(r.splits) }),
     };
   }
   return {
@@ -84,6 +117,7 @@ export function reportJson(report: BenchReport): Record<string, unknown> {
       ...(o.workload === 'raw-batch-put' ? { batch_size: o.batchSize } : {}),
       ...(o.workload === 'mixed' ? { read_percent: o.readPercent } : {}),
       ...(o.workload === 'ycsb-e' ? { scan_length: o.scanLength } : {}),
+      ...(o.regionMaxSize !== undefined ? { region_max_size: o.regionMaxSize } : {}),
       seed: o.seed,
     },
     targets,
@@ -122,6 +156,7 @@ export function reportText(report: BenchReport): string {
   for (const r of report.results) {
     if (r.ok) {
       lines.push(`${r.target}: ${r.where}; ${r.workers} worker thread(s)${r.load ? `; loaded ${int(r.load.keys)} keys in ${(r.load.ms / 1000).toFixed(1)}s` : ''}`);
+      if (r.splits !== undefined) lines.push(`  ${splitsText(r.splits)}`);
       for (const s of r.errorSamples) lines.push(`  error sample: ${s}`);
     } else {
       lines.push(`${r.target} FAILED [${r.error.code}] ${r.error.message}`);

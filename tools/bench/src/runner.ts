@@ -1,7 +1,8 @@
 /**
  * One benchmark run: for each target in turn, bring it up, load the keys the workload reads,
- * run the workload on the worker pool while the progress line ticks, merge the workers'
- * histograms, and take the target down. A target that fails is reported as failed; the others
+ * run the workload on the worker pool while the progress line ticks (and, for `grow` on mrkv,
+ * a `SplitWatch` samples PD's region count), merge the workers' histograms, and take the target
+ * down. A target that fails is reported as failed; the others
  * still run.
  */
 import { noopLogger, type Logger } from '@mrkv/common';
@@ -11,6 +12,7 @@ import { BenchCodes, describeError } from './errors.js';
 import { mergeEncoded, summarize, type LatencySummary } from './histogram.js';
 import { LoadPool } from './pool.js';
 import { ProgressLine, stderrSink, type ProgressSink } from './progress.js';
+import { SplitWatch, summarizeSplits, type SplitSample, type SplitSummary } from './split-watch.js';
 import { SLOT_KEY_COUNT, sharedCounters, type LoadResult, type LoadTask, type RunResult, type RunTask } from './tasks.js';
 import { openTarget } from './targets.js';
 import { OP_KINDS, resolveWorkload, type OpKind, type WorkloadSpec } from './workload.js';
@@ -47,6 +49,8 @@ export type TargetResult =
       readonly errorSamples: readonly string[];
       /** Keys loaded before the run, and how long it took. */
       readonly load: { readonly keys: number; readonly ms: number } | undefined;
+      /** Regions split during the run (`grow` on mrkv only). */
+      readonly splits?: SplitSummary;
     }
   | {
       readonly target: TargetKind;
@@ -97,8 +101,9 @@ export async function runTarget(kind: TargetKind, opts: BenchOptions, workload: 
   try {
     await pool.warm();
     const load = workload.needsLoad ? await loadKeys(pool, session.spec, opts, sink) : undefined;
-    const runs = await runWorkload(pool, session.spec, workload, opts, sink);
-    return summarizeRun(kind, session.where, session.workers, runs, load);
+    const { runs, splitSamples } = await runWorkload(pool, session.spec, workload, opts, sink);
+    const result = summarizeRun(kind, session.where, session.workers, runs, load);
+    return splitSamples === undefined || !result.ok ? result : { ...result, splits: summarizeSplits(splitSamples) };
   } catch (e) {
     return failed(kind, e);
   } finally {
@@ -145,7 +150,13 @@ async function loadKeys(pool: LoadPool, target: TargetSpec, opts: BenchOptions, 
   return { keys: opts.keys, ms: performance.now() - started };
 }
 
-async function runWorkload(pool: LoadPool, target: TargetSpec, workload: WorkloadSpec, opts: BenchOptions, sink: ProgressSink): Promise<RunResult[]> {
+async function runWorkload(
+  pool: LoadPool,
+  target: TargetSpec,
+  workload: WorkloadSpec,
+  opts: BenchOptions,
+  sink: ProgressSink,
+): Promise<{ runs: RunResult[]; splitSamples: SplitSample[] | undefined }> {
   const workers = pool.threads;
   const counters = sharedCounters(workers);
   Atomics.store(counters, SLOT_KEY_COUNT, opts.keys);
@@ -163,11 +174,16 @@ async function runWorkload(pool: LoadPool, target: TargetSpec, workload: Workloa
     counters,
   }));
   const plan = opts.durationMs !== undefined ? { ms: opts.durationMs, warmupMs: opts.warmupMs, unit: 'ops' } : { ops: opts.ops ?? 0, unit: 'ops' };
+  const pd = target.kind === 'mrkv' && workload.name === 'grow' ? target.pdEndpoints[0] : undefined;
+  const watch = pd === undefined ? undefined : new SplitWatch(pd.replace(/^https?:\/\//, ''), counters, workers);
+  await watch?.start();
   const progress = new ProgressLine(sink, `${target.kind} ${workload.name}`, counters, workers, plan);
   try {
-    return await pool.runAll<RunResult>(tasks);
+    const runs = await pool.runAll<RunResult>(tasks);
+    return { runs, splitSamples: await watch?.stop() };
   } finally {
     progress.stop();
+    await watch?.stop();
   }
 }
 

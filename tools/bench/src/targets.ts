@@ -3,7 +3,7 @@
  * is missing (a playground for mrkv, a 3-member etcd, a temporary RocksDB directory). The result
  * is a `TargetSpec` that workers open clients from.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertNever, type Logger } from '@mrkv/common';
@@ -51,7 +51,9 @@ async function openMrkv(opts: BenchOptions, logger: Logger): Promise<TargetSessi
   const dir = mkdtempSync(join(tmpdir(), 'mrkv-bench-playground-'));
   logger.info({ dir }, `starting a playground (${opts.stores} stores, ${opts.regions} regions) in ${dir}`);
   try {
-    const pg = await startPlayground({ stores: opts.stores, regions: opts.regions, dir, basePort: 0, clean: true, logger });
+    // Next to the playground directory, which the playground clears when it starts.
+    const storeArgs = opts.regionMaxSize === undefined ? [] : ['--config', writeStoreConfig(`${dir}-store.json`, opts.regionMaxSize)];
+    const pg = await startPlayground({ stores: opts.stores, regions: opts.regions, dir, basePort: 0, clean: true, logger, storeArgs });
     return {
       spec: { kind: 'mrkv', pdEndpoints: [pg.pdAddress], clientModule: opts.clientModule },
       workers: opts.workers,
@@ -59,6 +61,7 @@ async function openMrkv(opts: BenchOptions, logger: Logger): Promise<TargetSessi
       teardown: async () => {
         await pg.stop();
         rmSync(dir, { recursive: true, force: true });
+        rmSync(`${dir}-store.json`, { force: true });
       },
     };
   } catch (e) {
@@ -66,6 +69,22 @@ async function openMrkv(opts: BenchOptions, logger: Logger): Promise<TargetSessi
     logger.error({ dir }, `playground failed; its logs are in ${join(dir, 'logs')}`);
     throw e;
   }
+}
+
+/**
+ * A store config file with small regions (for `--region-max-size`): split size two thirds of the
+ * max (TiKV's ratio), a split check every 500 ms and PD heartbeats every second, so splits happen
+ * and show in PD within a short run. Returns `path`.
+ */
+function writeStoreConfig(path: string, regionMaxSize: number): string {
+  const raftstore = {
+    'region-max-size': regionMaxSize,
+    'region-split-size': Math.max(1, Math.floor((regionMaxSize * 2) / 3)),
+    'split-region-check-tick-ms': 500,
+    'pd-heartbeat-tick-ms': 1000,
+  };
+  writeFileSync(path, JSON.stringify({ raftstore }, null, 2) + '\n');
+  return path;
 }
 
 async function openEtcd(opts: BenchOptions): Promise<TargetSession> {

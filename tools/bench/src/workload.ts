@@ -16,11 +16,16 @@
  * | ycsb-d | 95% read, 5% insert | latest |
  * | ycsb-e | 95% scan (1–`--scan-length` keys, uniform), 5% insert | zipfian |
  * | ycsb-f | 50% read, 50% read-modify-write | zipfian |
+ * | grow | 100% insert of new keys | spread over the key space (hashed), so every region grows |
+ *
+ * `grow` is for watching regions split: the data only grows, and with a small `region-max-size`
+ * (`--region-max-size`, set on the playground the harness starts) the split checker splits the
+ * regions again and again; the harness reports the splits and the throughput around them.
  */
 import type { Distribution } from './distribution.js';
 
 /** The workloads the harness runs. */
-export const WORKLOAD_NAMES = ['raw-put', 'raw-get', 'raw-batch-put', 'mixed', 'ycsb-a', 'ycsb-b', 'ycsb-c', 'ycsb-d', 'ycsb-e', 'ycsb-f'] as const;
+export const WORKLOAD_NAMES = ['raw-put', 'raw-get', 'raw-batch-put', 'mixed', 'ycsb-a', 'ycsb-b', 'ycsb-c', 'ycsb-d', 'ycsb-e', 'ycsb-f', 'grow'] as const;
 /** One of {@link WORKLOAD_NAMES}. */
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
@@ -83,6 +88,8 @@ export function resolveWorkload(name: WorkloadName, p: WorkloadParams): Workload
       return make([['scan', 0.95], ['insert', 0.05]], 'zipfian', true);
     case 'ycsb-f':
       return make([['read', 0.5], ['rmw', 0.5]], 'zipfian', true);
+    case 'grow':
+      return make([['insert', 1]], 'uniform', false);
   }
 }
 
