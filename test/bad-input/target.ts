@@ -39,20 +39,28 @@ export const TARGET_STORE_ARGS: readonly string[] = [
 export class Target {
   readonly seeded = new Map<string, string>();
 
+  /** The first store process: it owns the data directory (removed by `stop`). */
+  private readonly first: StoreProcess;
+
   private constructor(
     readonly pd: PdProcess,
+    /** The store process now (replaced by `respawn`). */
     public store: StoreProcess,
     readonly client: RawClient,
     readonly view: ClusterView,
-  ) {}
+    private readonly args: readonly string[],
+  ) {
+    this.first = store;
+  }
 
   static async start(extraArgs: readonly string[] = []): Promise<Target> {
     const pd = await PdProcess.start();
     let store: StoreProcess | undefined;
     try {
-      store = await StoreProcess.start({ pd: [pd.addr], args: [...TARGET_STORE_ARGS, ...extraArgs], logLevel: 'info', readyTimeoutMs: 60_000 });
+      const args = [...TARGET_STORE_ARGS, ...extraArgs];
+      store = await StoreProcess.start({ pd: [pd.addr], args, logLevel: 'info', readyTimeoutMs: 60_000 });
       const view = new ClusterView(pd.addr);
-      const t = new Target(pd, store, createRawClient({ pdEndpoints: [pd.addr], timeoutMs: 10_000 }), view);
+      const t = new Target(pd, store, createRawClient({ pdEndpoints: [pd.addr], timeoutMs: 10_000 }), view, args);
       await waitFor('region 1 to have a leader', async () => ((await view.regionOf(Buffer.from('a')))?.leader ? true : undefined), 30_000);
       return t;
     } catch (e) {
@@ -98,11 +106,22 @@ export class Target {
     return new grpc.Client(this.store.addr, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
   }
 
+  /**
+   * Starts a new store process on the same data directory and ports (the current one must have
+   * exited), without waiting for it: it may refuse to start. `pd` overrides the PD endpoints.
+   */
+  async respawn(pd: readonly string[] = [this.pd.addr]): Promise<StoreProcess> {
+    if (this.store.running) throw new Error('respawn: the store still runs');
+    this.store = await StoreProcess.spawn({ pd, args: this.args, logLevel: 'info', addr: this.store.addr, statusAddr: this.store.statusAddr, dataDir: this.first.dataDir });
+    return this.store;
+  }
+
   async stop(): Promise<void> {
     this.view.close();
     await this.client.close();
     await this.store.kill();
-    this.store.cleanup();
+    await this.first.kill();
+    this.first.cleanup();
     await this.pd.kill();
     this.pd.cleanup();
   }
