@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from './args.js';
 import { reportJson, reportText, splitsJson, splitsText } from './report.js';
+import type { BenchReport } from './runner.js';
 import { resolveWorkload } from './workload.js';
 import { summarizeSplits, type SplitSample } from './split-watch.js';
 
@@ -52,12 +53,12 @@ describe('the grow workload', () => {
   it('puts the split figures into the text report and the JSON line', () => {
     const options = parseBenchArgs(['--workload', 'grow', '--target', 'mrkv'], () => {});
     const workload = resolveWorkload('grow', { readPercent: 50, batchSize: 16, scanLength: 100 });
-    const latency = { p50Ms: 1, p90Ms: 2, p99Ms: 3, p999Ms: 4, maxMs: 5, meanMs: 1 };
+    const latency = { count: 5000, p50Ms: 1, p90Ms: 2, p99Ms: 3, p999Ms: 4, maxMs: 5, meanMs: 1 };
     const splits = summarizeSplits(series(20, { 4: { regions: 1, rate: 400 } }));
-    const report = {
+    const report: BenchReport = {
       options,
       workload,
-      results: [{ target: 'mrkv' as const, ok: true as const, where: 'x', workers: 1, elapsedMs: 5000, opsPerSec: 1000, keysPerSec: 1000, count: 5000, errors: 0, latency, byOp: {}, errorSamples: [], load: undefined, splits }],
+      results: [{ target: 'mrkv', ok: true, where: 'x', workers: 1, elapsedMs: 5000, opsPerSec: 1000, keysPerSec: 1000, count: 5000, errors: 0, latency, byOp: {}, errorSamples: [], load: undefined, splits }],
     };
     expect(reportText(report)).toMatch(/splits: 1 \(regions 4 → 5\); first after 1\.0s/);
     const json = reportJson(report) as { params: Record<string, unknown>; targets: { mrkv: { splits: Record<string, unknown> } } };
