@@ -11,7 +11,10 @@
  * not have happened, and the checker treats it as indeterminate. Values are unique per write
  * (`c<client>-<seq>`), which lets the checker resolve most indeterminate writes.
  */
-import { HistoryRecorder, checkOperations, formatResult, registerModel, type CheckResult, type RegisterInput, type RegisterOutput } from '@mrkv/checker';
+import { HistoryRecorder, checkOperations, formatResult, registerModel, type CheckResult, type RegisterInput, type RegisterOutput, type RegisterValue } from '@mrkv/checker';
+
+/** The checker's result for register histories. */
+export type RegisterCheck = CheckResult<RegisterValue, RegisterInput, RegisterOutput>;
 import { bytesToString, ClientErrorCodes, createRawClient, isClientError, type RawClient } from '@mrkv/client';
 import type { Logger } from '@mrkv/common';
 
@@ -136,7 +139,7 @@ export class Workload {
   }
 
   /** Checks the recorded history for linearizability. */
-  check(timeoutMs = 30_000): CheckResult {
+  check(timeoutMs = 30_000): RegisterCheck {
     return checkOperations(registerModel, this.history.operations(), { timeoutMs });
   }
 
@@ -203,7 +206,7 @@ export class Workload {
     const call = process.hrtime.bigint();
     this.resent[client] = false;
     const out = await this.recordOp(client, input, () => this.run(c, input), call);
-    if (this.resent[client] === true && input.op !== 'get' && !(this.opts.strict ?? process.env.MRKV_CHAOS_STRICT === '1')) {
+    if (this.wasResent(client) && input.op !== 'get' && !(this.opts.strict ?? process.env.MRKV_CHAOS_STRICT === '1')) {
       // The SDK sent this write again after a failure whose outcome it could not know, so the
       // store may have applied it twice: once as answered, and once more at any time after the
       // call. The second copy is an indeterminate operation of its own.
@@ -212,6 +215,10 @@ export class Workload {
       this.counts.resent++;
     }
     return out;
+  }
+
+  private wasResent(client: number): boolean {
+    return this.resent[client] === true;
   }
 
   /** One register operation through the SDK. */
@@ -267,7 +274,7 @@ export class Workload {
 }
 
 /** The checker's verdict and explanation, for an assertion message. */
-export function describeCheck(r: CheckResult): string {
+export function describeCheck(r: RegisterCheck): string {
   return formatResult(r);
 }
 
