@@ -11,7 +11,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToString, createRawClient, type RawClientInternals } from '@mrkv/client';
 import { createTikvClient, type TikvClient, type tikvpb } from '@mrkv/proto';
-import { Cluster, waitFor } from './cluster.js';
+import { Cluster, idempotent, waitFor } from './cluster.js';
 
 let cluster: Cluster;
 let client: RawClientInternals;
@@ -46,16 +46,16 @@ describe('a PD + 3 store cluster over gRPC', () => {
 
     // Writes: single puts and a batch spanning every region (grouped per region by the SDK).
     const n = 400;
-    await Promise.all(Array.from({ length: 40 }, (_, i) => client.put(key(i * 10), `v${i * 10}`)));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => idempotent(() => client.put(key(i * 10), `v${i * 10}`))));
     const batch = Array.from({ length: n }, (_, i) => i)
       .filter((i) => i % 10 !== 0)
       .map((i) => ({ key: key(i), value: `v${i}` }));
-    await client.batchPut(batch);
+    await idempotent(() => client.batchPut(batch));
 
-    expect(text(await client.get(key(0)))).toBe('v0');
-    expect(text(await client.get(key(399)))).toBe('v399');
-    expect(await client.get('k/9999')).toBeUndefined();
-    const got = await client.batchGet([key(5), key(150), key(250), key(350), 'k/absent']);
+    expect(text(await idempotent(() => client.get(key(0))))).toBe('v0');
+    expect(text(await idempotent(() => client.get(key(399))))).toBe('v399');
+    expect(await idempotent(() => client.get('k/9999'))).toBeUndefined();
+    const got = await idempotent(() => client.batchGet([key(5), key(150), key(250), key(350), 'k/absent']));
     expect(got.map((p) => [bytesToString(p.key), bytesToString(p.value)])).toEqual([
       [key(5), 'v5'],
       [key(150), 'v150'],
@@ -64,16 +64,16 @@ describe('a PD + 3 store cluster over gRPC', () => {
     ]);
 
     // Scans cross region boundaries in both directions, in small batches.
-    const all = await client.scanAll('k/', 'k0', { batchSize: 37 });
+    const all = await idempotent(() => client.scanAll('k/', 'k0', { batchSize: 37 }));
     expect(all.map((p) => bytesToString(p.key))).toEqual(Array.from({ length: n }, (_, i) => key(i)));
     expect(all.every((p, i) => bytesToString(p.value) === `v${i}`)).toBe(true);
-    const down = await client.scanAll(key(90), key(310), { reverse: true, limit: 150, keyOnly: true });
+    const down = await idempotent(() => client.scanAll(key(90), key(310), { reverse: true, limit: 150, keyOnly: true }));
     expect(down.map((p) => bytesToString(p.key))).toEqual(Array.from({ length: 150 }, (_, i) => key(309 - i)));
     expect(down.every((p) => p.value.length === 0)).toBe(true);
 
     // A range delete across three regions, then the scan again.
-    await client.deleteRange(key(50), key(350));
-    const left = await client.scanAll('k/', 'k0');
+    await idempotent(() => client.deleteRange(key(50), key(350)));
+    const left = await idempotent(() => client.scanAll('k/', 'k0'));
     expect(left.length).toBe(n - 300);
     expect(bytesToString(left[49]!.key)).toBe(key(49));
     expect(bytesToString(left[50]!.key)).toBe(key(350));

@@ -9,7 +9,10 @@
  * store heartbeats every 500 ms so PD learns leaders quickly) but stay well above what a busy
  * 2-core box needs to keep leases and heartbeats steady.
  */
+import { join } from 'node:path';
+import { ClientErrorCodes, isClientError } from '@mrkv/client';
 import { ClusterView, type RegionView } from '@mrkv/playground';
+import { RegionErrorCodes } from '@mrkv/proto';
 import { PdProcess } from '../pd/pd-process.js';
 import { StoreProcess } from '../harness/store.js';
 
@@ -57,6 +60,25 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
 }
 
+/**
+ * Runs an idempotent call (a read, a put, a range delete) again when its outcome was
+ * undetermined. The raftstore answers UndeterminedResult when a proposal or a ReadIndex is not
+ * done within twice the election timeout (2 s with these test ticks); on a loaded box the first
+ * requests to freshly split regions can take that long (the followers' new peers exist only once
+ * they applied the split). The SDK does not retry it, since a write may have been applied; these
+ * calls can simply be repeated. At most 5 attempts, so a region that stays stuck still fails.
+ */
+export async function idempotent<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      const undetermined = isClientError(e, ClientErrorCodes.REGION_ERROR) && (e.details as { regionError?: string }).regionError === RegionErrorCodes.UNDETERMINED_RESULT;
+      if (!undetermined || attempt >= 5) throw e;
+    }
+  }
+}
+
 export class Cluster {
   /** The store processes by index; a killed one is replaced in place by `restartStore`. */
   readonly stores: StoreProcess[];
@@ -76,7 +98,17 @@ export class Cluster {
     const pd = await PdProcess.start({ readyTimeoutMs: READY_TIMEOUT_MS });
     const n = opts.stores ?? 3;
     const args = [...FAST_STORE_ARGS, ...(opts.storeArgs ?? [])];
-    const startOne = () => StoreProcess.start({ pd: [pd.addr], args, logLevel: 'warn', readyTimeoutMs: READY_TIMEOUT_MS });
+    // MRKV_TEST_LOG_DIR=<dir>: every store logs at info level into <dir>/store-<i>.log (post-mortems).
+    const logDir = process.env.MRKV_TEST_LOG_DIR;
+    let next = 0;
+    const startOne = () =>
+      StoreProcess.start({
+        pd: [pd.addr],
+        args,
+        logLevel: logDir === undefined ? 'warn' : 'info',
+        readyTimeoutMs: READY_TIMEOUT_MS,
+        ...(logDir === undefined ? {} : { outputFile: join(logDir, `store-${next++}.log`) }),
+      });
     // All stores start together, as the playground starts them: they race to bootstrap, and PD
     // must admit exactly one first region (two overlapping ones were accepted before 2502e61).
     // allSettled, so that the stores that did start are cleaned up when another one fails.

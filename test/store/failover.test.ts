@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToString, createRawClient, type RawClientInternals } from '@mrkv/client';
 import { createTikvClient, type kvrpcpb, type metapb } from '@mrkv/proto';
-import { Cluster, waitFor } from './cluster.js';
+import { Cluster, idempotent, waitFor } from './cluster.js';
 import type { StoreProcess } from '../harness/store.js';
 
 let cluster: Cluster;
@@ -106,7 +106,7 @@ async function expectAllReadable(acked: Map<string, string>): Promise<void> {
   const keys = [...acked.keys()];
   for (let i = 0; i < keys.length; i += 500) {
     const chunk = keys.slice(i, i + 500);
-    const got = new Map((await client.batchGet(chunk)).map((p) => [bytesToString(p.key), bytesToString(p.value)]));
+    const got = new Map((await idempotent(() => client.batchGet(chunk))).map((p) => [bytesToString(p.key), bytesToString(p.value)]));
     const missing = chunk.filter((k) => got.get(k) !== acked.get(k));
     expect(missing, `acknowledged writes missing or wrong: ${missing.slice(0, 5).join(', ')}`).toEqual([]);
   }
@@ -165,7 +165,7 @@ describe('kill -9 of a leader store under load', () => {
     const second = now!.leader!.storeId === killedId ? regions[0]!.region.peers.find((p) => p.storeId !== killedId)!.storeId : now!.leader!.storeId;
     await cluster.storeById(second).kill();
     await expectAllReadable(load.acked);
-    await client.put('w/after', 'ok');
-    expect(bytesToString((await client.get('w/after'))!)).toBe('ok');
+    await idempotent(() => client.put('w/after', 'ok'));
+    expect(bytesToString((await idempotent(() => client.get('w/after')))!)).toBe('ok');
   }, 120_000);
 });
