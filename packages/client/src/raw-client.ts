@@ -324,8 +324,8 @@ class GrpcRawClient implements RawClientInternals {
     return c;
   }
 
-  private readOpts(options: ReadOptions): { replicaRead: boolean } {
-    return { replicaRead: options.replicaRead ?? this.replicaRead };
+  private readOpts(options: ReadOptions): { replicaRead: boolean; readOnly: true } {
+    return { replicaRead: options.replicaRead ?? this.replicaRead, readOnly: true };
   }
 
   private scope(options: CallOptions): CallScope {
@@ -357,7 +357,7 @@ class GrpcRawClient implements RawClientInternals {
   }
 }
 
-const WRITE = { replicaRead: false } as const;
+const WRITE = { replicaRead: false, readOnly: false } as const;
 
 /** `[start, end)` as bytes; `[undefined, …]` when the range is empty (start ≥ end with an end given). */
 function checkRange(startKey: BytesLike, endKey: BytesLike): [Uint8Array | undefined, Uint8Array] {

@@ -13,6 +13,7 @@ import {
   ServerIsBusyError,
   StaleCommandError,
   StoreNotMatchError,
+  UndeterminedResultError,
   cloneRegion,
 } from '@mrkv/proto';
 import { SimCluster, peerOn } from './__tests__/sim-cluster.js';
@@ -185,6 +186,27 @@ describe('busy and stale', () => {
     const served = c.served.length;
     const err = await client.put('hello', 'x').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ClientErrorCodes.REGION_ERROR, details: { regionError: 'KV:Raftstore:EntryTooLarge' } });
+    expect(c.served.length).toBe(served);
+  });
+});
+
+describe('UndeterminedResult', () => {
+  it('on a read (get, scan): the read is sent again, it has no effect to be unsure about', async () => {
+    await client.batchPut([{ key: 'hello', value: 'world' }, { key: 'help', value: 'me' }]);
+    const r = c.regionOf('hello');
+    const undetermined = () => new UndeterminedResultError({ detail: 'no answer from region within 2000 ms' });
+    c.inject((s) => s.regionId === r.id, undetermined, 2);
+    expect(await text('hello')).toBe('world');
+    c.inject((s) => s.regionId === r.id, undetermined, 2);
+    expect((await client.scanAll('hel', 'hem')).map((p) => bytesToString(p.key))).toEqual(['hello', 'help']);
+  });
+
+  it('on a write: not retried, REGION_ERROR to the caller (the write may have applied)', async () => {
+    const r = c.regionOf('hello');
+    c.inject((s) => s.regionId === r.id, () => new UndeterminedResultError({ detail: 'no answer' }));
+    const served = c.served.length;
+    const err = await client.put('hello', 'x').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ClientErrorCodes.REGION_ERROR });
     expect(c.served.length).toBe(served);
   });
 });

@@ -13,7 +13,8 @@
  * | ServerIsBusy | back off (serverBusy, at least the store's `backoff_ms`), retry |
  * | StaleCommand | back off (staleCmd), retry |
  * | RegionNotInitialized, ReadIndexNotReady, ProposalInMergingMode, MaxTimestampNotSynced, recovery/flashback/disk full, DataIsNotReady | back off (regionScheduling), retry |
- * | RaftEntryTooLarge, UndeterminedResult | not retried: `REGION_ERROR` to the caller |
+ * | UndeterminedResult on a read | invalidate, back off (regionScheduling), re-locate: a read has no effect to be unsure about |
+ * | RaftEntryTooLarge, UndeterminedResult on a write | not retried: `REGION_ERROR` to the caller |
  * | send failure (stream broken, gRPC error) | forget the store's address, rotate the peer, invalidate, back off (tikvRpc), re-locate |
  *
  * "Re-locate" returns `undefined` to the caller, which looks the keys up again (they may now
@@ -36,6 +37,12 @@ export type Transmit<R extends { regionError: errorpb.Error__Output | null }> = 
 
 export interface SendOptions {
   readonly replicaRead: boolean;
+  /**
+   * True for requests without side effects (gets, scans). Such a request that the store could not
+   * answer in time (UndeterminedResult: a read index lost in a leader transfer) is safely sent
+   * again; for a write the outcome is unknown and goes to the caller.
+   */
+  readonly readOnly?: boolean;
 }
 
 export class RegionRequestSender {
@@ -93,7 +100,7 @@ export class RegionRequestSender {
         return undefined;
       }
       if (res.regionError === null) return res;
-      const next = await this.onRegionError(entry, peer, res.regionError, scope);
+      const next = await this.onRegionError(entry, peer, res.regionError, scope, opts.readOnly === true);
       if (next === 'relocate') return undefined;
       if (next === 'hop' && ++hops > entry.region.peers.length) await scope.backoff('regionScheduling', new ClientError(ClientErrorCodes.REGION_UNAVAILABLE, `region ${entry.region.id}: leader hints go round`));
     }
@@ -122,7 +129,7 @@ export class RegionRequestSender {
   }
 
   /** `hop`: retry at once on the hinted leader; `retry`: retry (after a backoff done here); `relocate`: look the keys up again. */
-  private async onRegionError(entry: CachedRegion, peer: Peer, wire: errorpb.Error__Output, scope: CallScope): Promise<'hop' | 'retry' | 'relocate'> {
+  private async onRegionError(entry: CachedRegion, peer: Peer, wire: errorpb.Error__Output, scope: CallScope, readOnly: boolean): Promise<'hop' | 'retry' | 'relocate'> {
     let err: RegionError;
     try {
       err = regionErrorFromWire(wire);
@@ -177,8 +184,15 @@ export class RegionRequestSender {
       case 'dataIsNotReady':
         await scope.backoff('regionScheduling', err);
         return 'retry';
-      case 'raftEntryTooLarge':
       case 'undeterminedResult':
+        if (readOnly) {
+          // The leader did not answer in time (it may be handing over): ask again, maybe elsewhere.
+          this.cache.invalidate(entry, err.variant);
+          await scope.backoff('regionScheduling', err);
+          return 'relocate';
+        }
+        throw new ClientError(ClientErrorCodes.REGION_ERROR, err.message, { cause: err, details: { regionError: err.code, regionId: entry.region.id } });
+      case 'raftEntryTooLarge':
         throw new ClientError(ClientErrorCodes.REGION_ERROR, err.message, { cause: err, details: { regionError: err.code, regionId: entry.region.id } });
     }
   }

@@ -116,7 +116,7 @@ async function fetch(
         region,
         (c, context) => c.send('RawScan', { context, ...b, limit, keyOnly: p.keyOnly }, scope),
         scope,
-        { replicaRead: p.replicaRead },
+        { replicaRead: p.replicaRead, readOnly: true },
       );
       if (res === undefined) continue;
       const pairs: KvPair[] = [];
