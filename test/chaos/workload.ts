@@ -268,7 +268,8 @@ export class Workload {
   }
 
   private noteError(e: unknown): void {
-    const m = isClientError(e) ? e.code : e instanceof Error ? e.message.slice(0, 80) : String(e);
+    // Codes as they are; other messages without their numbers and details, so that they group.
+    const m = isClientError(e) ? e.code : (e instanceof Error ? e.message : String(e)).split(/[,(]/)[0]!.replace(/\d+(\.\d+)?s?/g, '#').slice(0, 60);
     this.errors.set(m, (this.errors.get(m) ?? 0) + 1);
   }
 }
