@@ -67,6 +67,11 @@ describe('a store down past max-store-down-time', () => {
       expect(new Set(after.flatMap((r) => r.region.peers.map((p) => p.storeId))).size).toBe(3);
       const status = await cluster.ctlJson<Array<{ id: number; status: string; regionCount: number }>>('store', 'list');
       expect(status.find((s) => String(s.id) === victimId)?.status, describeRegions(after)).toBe('Down');
+      const table = await cluster.ctl('store', 'list');
+      expect(table.out).toMatch(new RegExp(`│ ${victimId}\\s+│ ${victim.addr.replace(/\./g, '\\.')}\\s+│ Down\\s+│ 0\\s+│`));
+      const health = await cluster.ctlJson<{ stores: Record<string, number>; missPeerRegions: number }>('cluster', 'status');
+      expect(health.stores).toMatchObject({ Up: 3, Down: 1 });
+      expect(health.missPeerRegions).toBe(0);
       expect((await cluster.ctlJson<{ regions: unknown[] }>('region', 'check', 'miss-peer')).regions).toEqual([]);
     } finally {
       writing = false;
