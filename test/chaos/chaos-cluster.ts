@@ -46,7 +46,8 @@ export class ChaosCluster {
 
   /** Starts PD, the proxies and `n` stores, and waits until region 1 has `n` voters and a leader. */
   static async start(n = 3, extraArgs: readonly string[] = []): Promise<ChaosCluster> {
-    const pd = await PdProcess.start();
+    // No leader balancing: every leader change in a scenario comes from its fault.
+    const pd = await PdProcess.start({ args: ['--schedule', 'leader-schedule-limit=0'] });
     const net = new FaultNet();
     const stores: StoreProcess[] = [];
     try {

@@ -128,7 +128,8 @@ describe.sequential('chaos', () => {
         const key = `${name}/r0`;
         const { index, region } = await cluster.leaderIndexOf(key);
         const direct = directLoop(w, index, region.region, key, 100, true);
-        await hold(300);
+        // The direct reader works before the cut (so "no reads after the lease" means something).
+        await waitFor('a direct read at the leader', async () => (direct.okReads.length > 0 ? true : undefined), 10_000, 20);
         faultAt = performance.now();
         cluster.net.isolate(storeName(index));
         cluster.net.blockClients(storeName(index)); // SDK answers after this come from a new leader
