@@ -16,6 +16,12 @@ export class StoreMeta {
   readonly tombstones = new Map<number, Tombstone>();
   /** Regions whose destroyed peer's raft log is still being removed: no new peer until it is gone. */
   readonly destroying = new Set<number>();
+  /**
+   * A vote for a region this store will create by a split it has not applied yet, kept until the
+   * split creates the peer (TiKV keeps them likewise), so the child's election need not wait an
+   * election timeout. One per region, bounded.
+   */
+  readonly pendingVotes = new Map<number, unknown>();
 
   /** Records an initialized region's range (after bootstrap, snapshot, split, conf change). */
   setRegion(region: Region): void {

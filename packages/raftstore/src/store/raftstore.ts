@@ -259,6 +259,11 @@ export class Raftstore implements RaftMessageSink {
       appliedTerm: RAFT_INIT_LOG_TERM,
     });
     if (campaign) this.raftPoller.send(region.id, { type: 'campaign' });
+    const vote = this.ctx.meta.pendingVotes.get(region.id) as StoreRaftMessage | undefined;
+    if (vote !== undefined) {
+      this.ctx.meta.pendingVotes.delete(region.id);
+      if (vote.toPeer.id === mine.id) this.raftPoller.send(region.id, { type: 'raft', msg: vote });
+    }
   }
 
   /** An uninitialized peer for a region this store learns of from a raft message. */
@@ -268,6 +273,14 @@ export class Raftstore implements RaftMessageSink {
     if (t !== undefined && m.toPeer.id <= t.peerId) return false;
     // The previous peer of this region is still being cleaned up; the sender will retry.
     if (this.ctx.meta.destroying.has(m.regionId)) return false;
+    // A range that overlaps a local region: either a stale message, or a split child whose parent
+    // has not split here yet — the split creates that peer; until then the leader retries
+    // (TiKV maybe_create_peer). Nobody can make this store allocate peers over its own ranges.
+    if (this.ctx.meta.index.overlapping(m.startKey, m.endKey).length > 0) {
+      const t = m.message.msgType;
+      if ((t === MessageType.MsgVote || t === MessageType.MsgPreVote) && this.ctx.meta.pendingVotes.size < 1024) this.ctx.meta.pendingVotes.set(m.regionId, m);
+      return false;
+    }
     const region: Region = { id: m.regionId, startKey: EMPTY, endKey: EMPTY, regionEpoch: { confVer: 0, version: 0 }, peers: [] };
     this.addPeer(region, m.toPeer.id, { hardState: { term: 0, vote: 0, commit: 0 }, truncated: { index: 0, term: 0 }, entries: [], appliedIndex: 0, appliedTerm: 0 });
     this.opts.logger.info({ regionId: m.regionId, peerId: m.toPeer.id, from: m.fromPeer.id }, 'created an uninitialized peer');

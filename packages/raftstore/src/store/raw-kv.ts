@@ -13,6 +13,8 @@ import { dataEndKey, dataKey } from '@mrkv/engine';
 import {
   EpochNotMatchError,
   KeyNotInRegionError,
+  MismatchPeerIdError,
+  ReadIndexNotReadyError,
   NotLeaderError,
   ProposalInMergingModeError,
   RegionNotFoundError,
@@ -52,6 +54,9 @@ export class RaftstoreRawKv implements RawKvApi {
     }
     const peer = this.store.peers.get(c.regionId);
     if (peer === undefined || peer.destroyed || !peer.isInitialized) throw new RegionNotFoundError({ regionId: c.regionId });
+    if (c.peer !== undefined && c.peer.id !== 0 && c.peer.id !== peer.peerId) {
+      throw new MismatchPeerIdError({ requestPeerId: c.peer.id, storePeerId: peer.peerId });
+    }
     this.checkEpoch(peer, c);
     for (const k of keys) {
       if (!regionContainsKey(peer.region, k)) {
@@ -61,10 +66,15 @@ export class RaftstoreRawKv implements RawKvApi {
     return peer;
   }
 
+  /**
+   * Data requests check the epoch's `version` only (TiKV `check_region_epoch` for non-admin
+   * commands, reference §2.9): a membership change does not move a key, so it must not fail
+   * every request in flight.
+   */
   private checkEpoch(peer: Peer, c: RequestContext): void {
     const e = c.regionEpoch;
     const cur = peer.region.regionEpoch;
-    if (e === undefined || e.version !== cur.version || e.confVer !== cur.confVer) {
+    if (e === undefined || e.version !== cur.version) {
       throw new EpochNotMatchError({ currentRegions: this.neighbours(peer.region) });
     }
   }
@@ -90,15 +100,23 @@ export class RaftstoreRawKv implements RawKvApi {
         return peer;
       }
     }
-    await this.call<number>(c, signal, (done) => ({
-      type: 'readIndex',
-      cb: (r) => (r.ok ? done(undefined, r.index) : done(r.error)),
-    }));
+    await this.call<number>(
+      c,
+      signal,
+      (done) => ({ type: 'readIndex', cb: (r) => (r.ok ? done(undefined, r.index) : done(r.error)) }),
+      // A read that timed out changed nothing: say so, the client retries it elsewhere.
+      () => new ReadIndexNotReadyError({ reason: `read index not ready within ${this.timeoutMs(c)} ms`, regionId: c.regionId }),
+    );
     return this.check(c, keys);
   }
 
   /** Mails the peer a message whose callback settles the returned promise (with timeout and abort). */
-  private call<T>(c: RequestContext, signal: AbortSignal | undefined, make: (done: (err: Error | undefined, v?: T) => void) => PeerMsg): Promise<T> {
+  private call<T>(
+    c: RequestContext,
+    signal: AbortSignal | undefined,
+    make: (done: (err: Error | undefined, v?: T) => void) => PeerMsg,
+    onTimeout?: () => Error,
+  ): Promise<T> {
     signal?.throwIfAborted();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -112,7 +130,7 @@ export class RaftstoreRawKv implements RawKvApi {
       };
       const onAbort = () => finish(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
       const timer = this.store.timers.after(this.timeoutMs(c), () =>
-        finish(new UndeterminedResultError({ detail: `no answer from region ${c.regionId} within ${this.timeoutMs(c)} ms` })),
+        finish(onTimeout?.() ?? new UndeterminedResultError({ detail: `no answer from region ${c.regionId} within ${this.timeoutMs(c)} ms` })),
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       if (!this.store.send(c.regionId, make(finish))) finish(new RegionNotFoundError({ regionId: c.regionId }));
@@ -226,7 +244,12 @@ export class RaftstoreRawKv implements RawKvApi {
 
   async readIndex(c: RequestContext, signal?: AbortSignal): Promise<number> {
     this.check(c, []);
-    return this.call<number>(c, signal, (done) => ({ type: 'readIndex', cb: (r) => (r.ok ? done(undefined, r.index) : done(r.error)) }));
+    return this.call<number>(
+      c,
+      signal,
+      (done) => ({ type: 'readIndex', cb: (r) => (r.ok ? done(undefined, r.index) : done(r.error)) }),
+      () => new ReadIndexNotReadyError({ reason: `read index not ready within ${this.timeoutMs(c)} ms`, regionId: c.regionId }),
+    );
   }
 }
 

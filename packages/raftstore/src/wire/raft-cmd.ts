@@ -220,7 +220,7 @@ function writeAdmin(w: PbWriter, a: AdminCmd): void {
 export function encodeRaftCmd(cmd: RaftCmd): Uint8Array {
   let size = 64;
   for (const r of cmd.requests) size += 16 + ('key' in r ? r.key.length : 0) + ('value' in r ? r.value.length : 0) + (r.t === 'deleteRange' ? r.start.length + r.end.length : 0);
-  const w = new PbWriter(size);
+  const w = PbWriter.shared(size);
   w.message(1, (h) => {
     h.u64(1, cmd.header.regionId);
     h.message(2, (p) => writePeer(p, cmd.header.peer));

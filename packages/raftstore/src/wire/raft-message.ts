@@ -79,7 +79,7 @@ export function encodeStoreRaftMessage(msg: StoreRaftMessage): Uint8Array {
   let size = 128;
   for (const e of msg.message.entries) size += e.data.length + 24;
   if (msg.message.snapshot) size += msg.message.snapshot.data.length + 64;
-  const w = new PbWriter(size);
+  const w = PbWriter.shared(size);
   w.u64(1, msg.regionId);
   w.message(2, (x) => writePeer(x, msg.fromPeer));
   w.message(3, (x) => writePeer(x, msg.toPeer));
