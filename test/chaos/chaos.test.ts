@@ -72,7 +72,7 @@ function directLoop(w: Workload, i: number, region: metapb.Region__Output, key: 
       const done = await w.recordOp(clientId + 1, { op: 'put', key, value }, async () => {
         await directPut(store, region, peer, key, value, 500);
         return {};
-      });
+      }, undefined, false);
       if (done) ackedPuts.push(putAt);
       await hold(10);
     }

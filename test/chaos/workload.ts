@@ -244,15 +244,16 @@ export class Workload {
   /**
    * Records one operation run by `run` (the SDK, or a scenario talking to one peer directly). `run`
    * resolves to the output, or rejects: a `ClientError` with a definite code is `fail`, anything
-   * else `info` (indeterminate). Returns the output when the operation completed.
+   * else `info` (indeterminate). Returns the output when the operation completed. `countAck`
+   * false keeps an acknowledged write out of the recovery timings (writes at one chosen peer).
    */
-  async recordOp(client: number, input: RegisterInput, run: () => Promise<RegisterOutput>, call?: bigint): Promise<RegisterOutput | undefined> {
+  async recordOp(client: number, input: RegisterInput, run: () => Promise<RegisterOutput>, call?: bigint, countAck = true): Promise<RegisterOutput | undefined> {
     const h = this.history.invoke(client, input, call);
     try {
       const out = await run();
       this.history.ok(h, out);
       this.counts.ok++;
-      if (input.op !== 'get') this.writeAcks.push(performance.now());
+      if (countAck && input.op !== 'get') this.writeAcks.push(performance.now());
       return out;
     } catch (e) {
       this.noteError(e);
