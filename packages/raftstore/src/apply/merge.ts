@@ -15,8 +15,9 @@
  *      the same synced batch: its data now belongs to the target and is not deleted;
  *   4. RollbackMerge unfreezes the source (`version` + 1) when the target cannot take it (its
  *      epoch moved since PrepareMerge).
- * Not done (TiKV ships them in CommitMerge): source log entries for a target replica whose local
- * source replica cannot catch up by itself; such a replica waits until it can.
+ * A target replica whose source replica lags — cut off while the merge happened, with nobody left
+ * to replicate from — hands that replica the source entries CommitMerge carries (CatchUpLogs,
+ * operation/merge.ts `onCatchUpLogs`) and waits until it has applied them.
  */
 import { regionStateKey } from '@mrkv/engine';
 import { compareBytes } from '@mrkv/common';
@@ -77,6 +78,8 @@ export function execCommitMerge(
   const local = ctx.applyProgress(source.id);
   if (local !== undefined && local.appliedIndex < admin.commit) {
     fsm.waitingFor = { sourceId: source.id, index: admin.commit };
+    // The source replica may have nobody left to replicate from: hand it the entries (CatchUpLogs).
+    ctx.sendPeer(source.id, { type: 'catchUpLogs', entries: admin.entries, commit: admin.commit });
     return WAIT_FOR_SOURCE;
   }
   if (local === undefined) {

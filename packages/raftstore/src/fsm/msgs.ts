@@ -47,7 +47,9 @@ export type PeerMsg =
   /** Start merging this region into `target` (PD operator, admin API). */
   | { readonly type: 'prepareMerge'; readonly target: Region; readonly cb: CmdCallback }
   /** The target applied CommitMerge: this source peer goes away, leaving its data to the target. */
-  | { readonly type: 'merged' };
+  | { readonly type: 'merged' }
+  /** A target replica waits for this lagging source replica: apply up to `commit` from these entries. */
+  | { readonly type: 'catchUpLogs'; readonly entries: readonly Entry[]; readonly commit: number };
 
 /** What applying an admin command changed, for the peer to follow. */
 export type ExecResult =

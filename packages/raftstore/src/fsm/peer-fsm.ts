@@ -16,7 +16,7 @@ import { handleRaftReady, onPersisted } from '../operation/ready.js';
 import { onSnapshotApplied, onSnapshotGenerated, onSnapshotStatus } from '../operation/snapshot.js';
 import { onTick } from '../operation/tick.js';
 import { onHashComputed } from '../operation/consistency.js';
-import { onMerged, proposePrepareMerge } from '../operation/merge.js';
+import { onCatchUpLogs, onMerged, proposePrepareMerge } from '../operation/merge.js';
 import { transferLeader } from '../operation/transfer-leader.js';
 
 export function handlePeerMsgs(peer: Peer, ctx: StoreContext, msgs: readonly PeerMsg[]): void {
@@ -68,6 +68,8 @@ function handlePeerMsg(peer: Peer, ctx: StoreContext, msg: PeerMsg): void {
       return proposePrepareMerge(peer, ctx, msg.target, msg.cb);
     case 'merged':
       return onMerged(peer, ctx);
+    case 'catchUpLogs':
+      return onCatchUpLogs(peer, ctx, msg.entries, msg.commit);
     default:
       assertNever(msg);
   }

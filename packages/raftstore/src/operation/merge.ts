@@ -19,6 +19,7 @@ import type { CmdCallback } from '../fsm/msgs.js';
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
 import type { MergeState } from '../wire/local-state.js';
+import type { Entry } from '@mrkv/raft';
 import { adjacent } from '../apply/merge.js';
 import { destroyPeer } from './destroy.js';
 import { heartbeatPd } from './pd.js';
@@ -74,7 +75,30 @@ export function scheduleCommitMerge(peer: Peer, ctx: StoreContext): void {
     }
     return;
   }
-  ctx.sendPeer(state.target.id, { type: 'admin', admin: { t: 'commitMerge', source: peer.region, commit: state.commit }, cb: () => undefined });
+  const from = Math.max(state.minIndex + 1, peer.storage.firstIndex());
+  const entries = from <= state.commit && state.commit <= peer.storage.lastIndex() ? peer.storage.slice(from, state.commit + 1) : [];
+  ctx.sendPeer(state.target.id, { type: 'admin', admin: { t: 'commitMerge', source: peer.region, commit: state.commit, entries }, cb: () => undefined });
+}
+
+/**
+ * CatchUpLogs (TiKV): a lagging source replica applies up to the PrepareMerge index from its own
+ * log (entries it holds up to `minIndex`: every peer had those when the merge was prepared) and
+ * the entries CommitMerge carried. All of them are committed — the PrepareMerge at `commit` is —
+ * so they apply as they would have through raft. The peer is destroyed right after the merge.
+ */
+export function onCatchUpLogs(peer: Peer, ctx: StoreContext, carried: readonly Entry[], commit: number): void {
+  if (peer.applied.index >= commit || peer.catchingUp) return;
+  const from = peer.applied.index + 1;
+  const firstCarried = carried[0]?.index ?? commit + 1;
+  const own = from < firstCarried ? peer.storage.slice(from, Math.min(firstCarried, peer.storage.lastIndex() + 1)) : [];
+  const entries = [...own, ...carried.filter((e) => e.index >= from + own.length)];
+  if (entries.length === 0 || entries[0]!.index !== from || entries[entries.length - 1]!.index < commit) {
+    peer.logger.warn({ from, commit, own: own.length, carried: carried.length }, 'cannot catch up the merge source from its log and the carried entries');
+    return;
+  }
+  peer.catchingUp = true;
+  peer.logger.info({ from, commit }, 'catching up a merge source from CommitMerge');
+  ctx.sendApply(peer.regionId, { type: 'apply', term: peer.term, entries: entries.filter((e) => e.index <= commit), proposals: [] });
 }
 
 function isNewer(a: Region, b: Region): boolean {

@@ -38,6 +38,8 @@ export function onRoleChange(peer: Peer, ctx: StoreContext, ss: SoftState): void
   if (wasLeader) {
     peer.leader.since = 0;
     peer.lease.expire();
+    // Raft drops a deposed leader's pending ReadIndex requests: answer them now, retryably.
+    failReads(peer, notLeader(peer));
     peer.logger.info({ term: peer.term, lead: ss.lead }, 'stepped down');
   }
 }

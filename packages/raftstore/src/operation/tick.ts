@@ -38,7 +38,8 @@ export function onTick(peer: Peer, ctx: StoreContext): void {
 }
 
 export function maybeCompactLog(peer: Peer, ctx: StoreContext): void {
-  if (peer.applyingSnapshot !== undefined) return;
+  // A merging source keeps its log: CommitMerge carries its entries to lagging replicas.
+  if (peer.applyingSnapshot !== undefined || peer.merging !== undefined) return;
   const first = peer.storage.firstIndex();
   const last = peer.storage.lastIndex();
   const applied = peer.applied.index;

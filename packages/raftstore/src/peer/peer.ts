@@ -112,6 +112,8 @@ export class Peer {
   merging: import('../wire/local-state.js').MergeState | undefined;
   /** Tick of the last attempt to get CommitMerge proposed on the target. */
   mergeRetryTick = 0;
+  /** CatchUpLogs entries were handed to the apply FSM (once). */
+  catchingUp = false;
   /** The newest ReadIndex request, which reads arriving in the same round join. */
   lastRead: PendingRead | undefined;
   /** A lease read was served since the last tick (keeps the lease renewed while reads continue). */

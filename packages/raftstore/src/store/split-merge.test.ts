@@ -340,13 +340,10 @@ describe('merge under load and faults', () => {
     await expectSeeded(c, seeded);
   });
 
-  // NB(split-merge tests): fails today. A replica cut off before PrepareMerge reached it never
-  // catches up after the heal: the source's peers on the other stores are destroyed once the merge
-  // commits there, so nobody sends its source replica the missing entries, and its target's apply
-  // waits for that replica forever (apply/merge.ts "Not done": TiKV ships the source's missing
-  // entries inside CommitMerge and applies them with CatchUpLogs, reference §4 step 3). Reported
-  // to the lead; unskip once CommitMerge carries the entries.
-  it.skip('a follower cut off across both PrepareMerge and CommitMerge catches up after the heal', async () => {
+  // Regression: a replica cut off before PrepareMerge reached it has nobody left to catch up from
+  // once the merge committed elsewhere (the source's other peers are destroyed); CommitMerge carries
+  // the source's entries and the target replica hands them to it (CatchUpLogs, reference §4 step 3).
+  it('a follower cut off across both PrepareMerge and CommitMerge catches up after the heal', async () => {
     const r = await startRun();
     const c = r.cluster;
     const seeded = await seed(c, 24);

@@ -6,6 +6,8 @@
  */
 import { PEER_ROLES, type Peer, type Region, type RegionEpoch } from '@mrkv/proto';
 import { PbReader, PbWriter, Wire, malformed } from './pb.js';
+import type { Entry } from '@mrkv/raft';
+import { readEntry, writeEntry } from './raft-message.js';
 
 export type DataRequest =
   | { readonly t: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
@@ -41,8 +43,12 @@ export type AdminCmd =
   | { readonly t: 'batchSplit'; readonly splits: readonly SplitSpec[]; readonly rightDerive: boolean }
   /** Merge, step 1 (on the source): freeze the region; `minIndex` is the lowest index every peer has. */
   | { readonly t: 'prepareMerge'; readonly minIndex: number; readonly target: Region }
-  /** Merge, step 2 (on the target): take over the source's range; `commit` is the PrepareMerge index. */
-  | { readonly t: 'commitMerge'; readonly source: Region; readonly commit: number }
+  /**
+   * Merge, step 2 (on the target): take over the source's range; `commit` is the PrepareMerge
+   * index; `entries` the source's log after the PrepareMerge's `minIndex` up to `commit`, for
+   * target replicas whose source replica lags and has nobody left to catch up from (CatchUpLogs).
+   */
+  | { readonly t: 'commitMerge'; readonly source: Region; readonly commit: number; readonly entries: readonly Entry[] }
   /** Merge abandoned (on the source): unfreeze; `commit` is the PrepareMerge index. */
   | { readonly t: 'rollbackMerge'; readonly commit: number }
   /** Consistency check, step 1: every replica hashes its region data at this entry's index. */
@@ -185,6 +191,7 @@ function writeAdmin(w: PbWriter, a: AdminCmd): void {
       w.message(8, (x) => {
         x.message(1, (y) => writeRegion(y, a.source));
         x.u64(2, a.commit);
+        for (const e of a.entries) x.message(3, (y) => writeEntry(y, e));
       });
       return;
     case 'rollbackMerge':
@@ -335,16 +342,18 @@ function readAdmin(r: PbReader): AdminCmd {
       const s = r.sub();
       let n1 = 0;
       let region: Region | undefined;
+      const entries: Entry[] = [];
       while (!s.done()) {
         const [g, st] = s.tag();
-        if (f === 7 && g === 1 && st === Wire.VARINT) n1 = s.varint();
+        if (f === 8 && g === 3 && st === Wire.LEN) entries.push(readEntry(s.sub()));
+        else if (f === 7 && g === 1 && st === Wire.VARINT) n1 = s.varint();
         else if (f === 7 && g === 2 && st === Wire.LEN) region = readRegion(s.sub());
         else if (f === 8 && g === 1 && st === Wire.LEN) region = readRegion(s.sub());
         else if (f === 8 && g === 2 && st === Wire.VARINT) n1 = s.varint();
         else s.skip(st);
       }
       if (region === undefined) throw malformed('merge command without its region');
-      merge = f === 7 ? { t: 'prepareMerge', minIndex: n1, target: region } : { t: 'commitMerge', source: region, commit: n1 };
+      merge = f === 7 ? { t: 'prepareMerge', minIndex: n1, target: region } : { t: 'commitMerge', source: region, commit: n1, entries };
     } else if (f === 9 && wt === Wire.LEN) {
       const m = readFields(r.sub());
       merge = { t: 'rollbackMerge', commit: n(m, 1) };

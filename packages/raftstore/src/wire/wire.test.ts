@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { decodeMessage, encodeMessage } from '@mrkv/proto';
 import type { Message } from '@mrkv/raft';
 import { decodeStoreRaftMessage, encodeStoreRaftMessage, type StoreRaftMessage } from './raft-message.js';
-import { decodeRaftCmd, encodeRaftCmd, type RaftCmd } from './raft-cmd.js';
+import { decodeRaftCmd, encodeRaftCmd, type AdminCmd, type RaftCmd } from './raft-cmd.js';
 
 const u8 = (s: string) => new TextEncoder().encode(s);
 
@@ -88,13 +88,17 @@ describe('RaftCmd codec', () => {
     const generic = decodeMessage('mrkv.raftcmd.RaftCmdRequest', bytes);
     expect(generic.requests.map((r) => r.cmdType)).toEqual(['Put', 'Delete', 'DeleteRange', 'CompareAndSwap']);
     expect(generic.requests[3]?.cas?.delete).toBe(true);
-    for (const admin of [
+    const admins: AdminCmd[] = [
       { t: 'compactLog', compactIndex: 10, compactTerm: 3 },
       { t: 'batchSplit', splits: [{ splitKey: u8('m'), newRegionId: 9, newPeerIds: [10, 11] }], rightDerive: true },
       { t: 'changePeerV2', changes: [{ changeType: 'AddLearnerNode', peer: { id: 7, storeId: 3, role: 'Learner' } }] },
       { t: 'computeHash' },
+      { t: 'commitMerge', source: { id: 3, startKey: u8('a'), endKey: u8('m'), regionEpoch: { confVer: 2, version: 4 }, peers: [{ id: 4, storeId: 1, role: 'Voter' }] }, commit: 17, entries: [{ entryType: 0, term: 3, index: 16, data: u8('x') }] },
+      { t: 'prepareMerge', minIndex: 12, target: { id: 5, startKey: u8('m'), endKey: new Uint8Array(), regionEpoch: { confVer: 1, version: 2 }, peers: [] } },
+      { t: 'rollbackMerge', commit: 17 },
       { t: 'verifyHash', index: 42, hash: u8('abcd') },
-    ] as const) {
+    ];
+    for (const admin of admins) {
       const c: RaftCmd = { header, requests: [], admin };
       const enc = encodeRaftCmd(c);
       expect(decodeRaftCmd(enc)).toEqual(c);
