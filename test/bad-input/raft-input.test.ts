@@ -89,11 +89,10 @@ function unknownRegionMessages(): RaftMessageInput[] {
     await expectUndisturbed('messages for an unknown region', before);
   }, 30_000);
 
-  // BUG overlapping-uninitialized-peer (README "Findings"): an initial message (heartbeat, append,
-  // vote) for an unknown region makes the store create an uninitialized peer without checking the
-  // range the message declares against its own regions; TiKV's maybe_create_peer drops a message
-  // whose range overlaps a local region. Any sender can make a store allocate peers at will.
-  // Unskip when maybeCreatePeer checks the overlap.
+  // Regression (finding overlapping-uninitialized-peer, fixed in 2bdbfa8): an initial message
+  // (heartbeat, append, vote) for an unknown region made the store create an uninitialized peer
+  // without checking the range the message declares against its own regions; TiKV's
+  // maybe_create_peer drops a message whose range overlaps a local region.
   it('BUG overlapping-uninitialized-peer (fixed): no peer is created for an unknown region overlapping a local one', async () => {
     const before = { elections: elections(), regions: await regionCount() };
     await rawClientStream(raw, '/tikvpb.Tikv/BatchRaft', [batchFrame(unknownRegionMessages())]);

@@ -119,9 +119,9 @@ describe('bad request contents', () => {
     await t.expectAlive('stale epochs and wrong ids');
   }, 30_000);
 
-  // BUG (found by this suite, see test/bad-input/README.md): a RawPut whose Context names the right
-  // region and store but a peer id that is not the store's peer is served and applied; TiKV answers
-  // MismatchPeerId and applies nothing. Unskip when the store checks Context.peer.id.
+  // Regression (finding mismatch-peer-id, fixed in 2bdbfa8): a RawPut whose Context names the right
+  // region and store but a peer id that is not the store's peer was served and applied; TiKV
+  // answers MismatchPeerId and applies nothing.
   it('BUG mismatch-peer-id (fixed): a request naming the wrong peer id is refused with MismatchPeerId and not applied', async () => {
     const res = await call(tikv.RawPut, { context: ctx({ peer: { ...leader, id: '987654' } }), key: b('bad/peer'), value: b('v') });
     expect(errorCode(res)).toBe('region:mismatchPeerId');
