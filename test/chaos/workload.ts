@@ -206,13 +206,15 @@ export class Workload {
     const call = process.hrtime.bigint();
     this.resent[client] = false;
     const out = await this.recordOp(client, input, () => this.run(c, input), call);
-    if (this.wasResent(client) && input.op !== 'get' && !(this.opts.strict ?? process.env.MRKV_CHAOS_STRICT === '1')) {
-      // The SDK sent this write again after a failure whose outcome it could not know, so the
-      // store may have applied it twice: once as answered, and once more at any time after the
-      // call. The second copy is an indeterminate operation of its own.
-      const ghost = this.history.invoke(this.nextGhost++, input, call);
-      this.history.info(ghost);
+    if (this.wasResent(client) && input.op !== 'get') {
       this.counts.resent++;
+      if (!(this.opts.strict ?? process.env.MRKV_CHAOS_STRICT === '1')) {
+        // The SDK sent this write again after a failure whose outcome it could not know, so the
+        // store may have applied it twice: once as answered, and once more at any time after the
+        // call. The second copy is an indeterminate operation of its own.
+        const ghost = this.history.invoke(this.nextGhost++, input, call);
+        this.history.info(ghost);
+      }
     }
     return out;
   }
