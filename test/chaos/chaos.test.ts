@@ -257,13 +257,13 @@ describe.sequential('chaos', () => {
     }
   }, timeout);
 
-  // BUG sdk-resend (README "Findings"): the SDK re-sends a write after a failure whose outcome it
+  // Regression for BUG sdk-resend (README "Findings", fixed): the SDK re-sent a write after a failure whose outcome it
   // cannot know (a broken stream when the leader's store dies, no answer within rpcTimeoutMs, a
   // region error after the proposal), so one call can be applied twice. A CAS then reports
   // "not swapped, found <its own new value>", and a put can reappear after a later write. With
   // strict recording (each answer taken as the whole truth) the history is not linearizable.
   // Unskip when the SDK stops re-sending non-idempotent writes (or the store deduplicates them).
-  it.skip('BUG sdk-resend: SDK answers across a leader kill -9 are linearizable as recorded (strict)', async () => {
+  it('BUG sdk-resend (fixed): SDK answers across a leader kill -9 are linearizable as recorded (strict)', async () => {
     const r = await runScenario(
       cluster,
       'sdk-resend-strict',

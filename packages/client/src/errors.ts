@@ -23,6 +23,12 @@ export const ClientErrorCodes = {
   REGION_UNAVAILABLE: 'KV:Client:RegionUnavailable',
   /** A store could not be reached until the backoff budget was spent. */
   STORE_UNAVAILABLE: 'KV:Client:StoreUnavailable',
+  /**
+   * A write reached a store that then failed to answer (stream broke, no answer in time): it may
+   * or may not have been applied. It is never sent again by the client (a second copy could
+   * apply after a later write, or twice for compare-and-swap); the caller decides.
+   */
+  UNDETERMINED: 'KV:Client:UndeterminedResult',
   /** No PD endpoint answered (or none named a leader) until the backoff budget was spent. */
   PD_UNAVAILABLE: 'KV:Client:PdUnavailable',
   /** PD answered with a header error that retrying cannot fix (`details.pdError`). */

@@ -15,7 +15,8 @@
  * | RegionNotInitialized, ReadIndexNotReady, ProposalInMergingMode, MaxTimestampNotSynced, recovery/flashback/disk full, DataIsNotReady | back off (regionScheduling), retry |
  * | UndeterminedResult on a read | invalidate, back off (regionScheduling), re-locate: a read has no effect to be unsure about |
  * | RaftEntryTooLarge, UndeterminedResult on a write | not retried: `REGION_ERROR` to the caller |
- * | send failure (stream broken, gRPC error) | forget the store's address, rotate the peer, invalidate, back off (tikvRpc), re-locate |
+ * | send failure before the request reached the store (no connection) | forget the store's address, rotate the peer, invalidate, back off (tikvRpc), re-locate |
+ * | send failure after a write reached the store (stream broke, no answer in time) | `UNDETERMINED` to the caller, never sent again (a second copy could apply twice or after a later write) |
  *
  * "Re-locate" returns `undefined` to the caller, which looks the keys up again (they may now
  * span several regions) and sends anew; everything else loops here on the same region entry.
@@ -95,6 +96,15 @@ export class RegionRequestSender {
       } catch (e) {
         if (scope.signal.aborted) throw scope.failure();
         if (!isSendFailure(e)) throw finalFailure(e);
+        if (opts.readOnly !== true && isInDoubt(e)) {
+          // The write reached the store, which then failed: it may have been applied. Sending it
+          // again could apply it twice (compare-and-swap) or after a later write; the caller decides.
+          this.onSendFailure(entry, peer, e);
+          throw new ClientError(ClientErrorCodes.UNDETERMINED, `the write to region ${entry.region.id} may or may not have been applied: ${(e as Error).message}`, {
+            cause: e,
+            details: { regionId: entry.region.id, storeId: peer.storeId },
+          });
+        }
         this.onSendFailure(entry, peer, e);
         await scope.backoff('tikvRpc', e);
         return undefined;
@@ -212,6 +222,17 @@ const RETRYABLE_STATUS: ReadonlySet<number> = new Set([
 function isSendFailure(e: unknown): boolean {
   if (e instanceof ClientError) return e.code === ClientErrorCodes.STORE_UNAVAILABLE;
   return isServiceError(e) && RETRYABLE_STATUS.has(e.code);
+}
+
+/**
+ * Whether a failed send may have reached the store: a request written to a stream that then
+ * broke or went unanswered, or a unary call that failed other than by never connecting.
+ */
+function isInDoubt(e: unknown): boolean {
+  if (e instanceof ClientError) return e.details?.inDoubt === true;
+  if (!isServiceError(e)) return false;
+  if (e.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED|connect/i.test(e.details ?? '')) return false;
+  return true;
 }
 
 /** A final gRPC refusal (bad request, too large, wrong cluster) as a typed error. */

@@ -18,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { noopLogger, type Logger } from '@mrkv/common';
 import { createTikvClient, type kvrpcpb, type TikvClient, type tikvpb } from '@mrkv/proto';
 import type { CallScope } from './call-scope.js';
-import { ClientError, ClientErrorCodes } from './errors.js';
+import { ClientError, ClientErrorCodes, type ClientErrorCode } from './errors.js';
 import { isServiceError, unaryCall, type UnaryMethod } from './grpc-unary.js';
 
 /** The RawKV commands that travel on BatchCommands (named like their methods and oneof arms). */
@@ -52,6 +52,8 @@ interface Pending {
   readonly cmd: RawCmd;
   readonly req: CmdRequest<RawCmd>;
   readonly scope: CallScope;
+  /** Written to the stream: a failure now leaves its outcome unknown. */
+  sent?: boolean;
   resolve(res: CmdResponse<RawCmd>): void;
   reject(err: unknown): void;
 }
@@ -170,7 +172,7 @@ export class StoreConnection {
       this.pending.delete(id);
       p.reject(
         new ClientError(ClientErrorCodes.STORE_UNAVAILABLE, `no answer from ${this.address} within ${this.opts.rpcTimeoutMs} ms`, {
-          details: { address: this.address, rpcTimeoutMs: this.opts.rpcTimeoutMs },
+          details: { address: this.address, rpcTimeoutMs: this.opts.rpcTimeoutMs, inDoubt: p.sent === true },
         }),
       );
     }
@@ -193,6 +195,10 @@ export class StoreConnection {
       return;
     }
     const stream = this.openStream();
+    for (const q of queued) {
+      const p = this.pending.get(q.id);
+      if (p !== undefined) p.sent = true;
+    }
     for (let i = 0; i < queued.length; i += this.opts.maxBatchSize) {
       const part = queued.slice(i, i + this.opts.maxBatchSize);
       stream.write({
@@ -258,6 +264,9 @@ export class StoreConnection {
   private failPending(err: unknown): void {
     const all = [...this.pending.values()];
     this.pending.clear();
-    for (const p of all) p.reject(err);
+    for (const p of all) {
+      if (p.sent === true && err instanceof ClientError) p.reject(new ClientError(err.code as ClientErrorCode, err.message, { cause: err, details: { ...err.details, inDoubt: true } }));
+      else p.reject(err);
+    }
   }
 }

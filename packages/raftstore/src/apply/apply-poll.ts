@@ -7,7 +7,7 @@
  */
 import { applyStateKey, dataEndKey, dataKey, regionStateKey } from '@mrkv/engine';
 import type { Snapshot } from '@mrkv/raft';
-import { StaleCommandError } from '@mrkv/proto';
+import { UndeterminedResultError } from '@mrkv/proto';
 import type { PollHandler } from '../batch/poller.js';
 import type { ApplyMsg } from '../fsm/msgs.js';
 import { confStateFromRegion } from '../peer/conf-state.js';
@@ -170,7 +170,8 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     fsm.region = region;
     const stale = fsm.proposals;
     fsm.proposals = [];
-    for (const p of stale) p.cb({ ok: false, error: new StaleCommandError() });
+    // Their entries may be inside the snapshot: the outcome is unknown, not refused.
+    for (const p of stale) p.cb({ ok: false, error: new UndeterminedResultError({ detail: 'a snapshot replaced the log the proposal was in' }) });
     ctx.sendPeer(fsm.regionId, { type: 'snapshotApplied', region });
   }
 
@@ -205,7 +206,7 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     fsm.destroyed = true;
     if (keepData) {
       // A merged source: the target's batch already wrote its tombstone; the data is the target's.
-      for (const p of fsm.proposals) p.cb({ ok: false, error: new StaleCommandError() });
+      for (const p of fsm.proposals) p.cb({ ok: false, error: new UndeterminedResultError({ detail: 'the region was merged' }) });
       fsm.proposals = [];
       this.deregister(fsm.regionId);
       return;
@@ -219,7 +220,7 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     wb.put(regionStateKey(fsm.regionId), encodeRegionState({ state: 'Tombstone', region }));
     wb.delete(applyStateKey(fsm.regionId));
     await ctx.kvEngine.write(wb, { sync: true });
-    for (const p of fsm.proposals) p.cb({ ok: false, error: new StaleCommandError() });
+    for (const p of fsm.proposals) p.cb({ ok: false, error: new UndeterminedResultError({ detail: 'the peer was destroyed' }) });
     fsm.proposals = [];
     this.deregister(fsm.regionId);
   }

@@ -5,7 +5,7 @@
  * (synced) first, and only then is the raft log removed — a crash in between leaves a tombstone
  * with a log, which recovery cleans up, never a live region without one.
  */
-import { RegionNotFoundError } from '@mrkv/proto';
+import { RegionNotFoundError, UndeterminedResultError } from '@mrkv/proto';
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
 import { failReads } from './read.js';
@@ -16,7 +16,9 @@ export function destroyPeer(peer: Peer, ctx: StoreContext, reason: string, keepD
   peer.logger.info({ reason }, 'destroying peer');
   const error = new RegionNotFoundError({ regionId: peer.regionId });
   failReads(peer, error);
-  for (const p of peer.proposals) p.cb({ ok: false, error });
+  // Proposed writes may have been applied (by a snapshot, or on the other replicas): unknown.
+  const unknown = new UndeterminedResultError({ detail: `region ${peer.regionId} left this store with the write in flight` });
+  for (const p of peer.proposals) p.cb({ ok: false, error: unknown });
   peer.proposals = [];
   if (peer.batch !== undefined) for (const part of peer.batch.parts) part.cb({ ok: false, error });
   peer.batch = undefined;
