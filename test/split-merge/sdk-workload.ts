@@ -57,7 +57,7 @@ export class SdkWorkload {
   }
 
   /** Resolves once `n` more register operations were answered. */
-  async waitOk(n: number, timeoutMs = 20_000): Promise<void> {
+  async waitOk(n: number, timeoutMs = 60_000): Promise<void> {
     const target = this.counts.ok + n;
     const deadline = Date.now() + timeoutMs;
     while (this.counts.ok < target) {
