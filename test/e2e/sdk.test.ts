@@ -261,7 +261,16 @@ describe('the SDK against a real PD + 3 store cluster', () => {
         // finds the new leader the other two elect.
         const failover = createRawClient({ pdEndpoints: [cluster.pdAddr], timeoutMs: 30_000, rpcTimeoutMs: 1_000 });
         try {
-          await failover.put('c/paused', 'during');
+          // The first attempt may reach the frozen leader and go unanswered: the SDK reports that
+          // write as in doubt (UNDETERMINED) instead of sending it again; this caller retries it.
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await failover.put('c/paused', 'during');
+              break;
+            } catch (e) {
+              if (!isClientError(e, ClientErrorCodes.UNDETERMINED) || attempt >= 5) throw e;
+            }
+          }
           expect(text(await failover.get('c/paused'))).toBe('during');
         } finally {
           await failover.close();

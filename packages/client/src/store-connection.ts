@@ -264,9 +264,14 @@ export class StoreConnection {
   private failPending(err: unknown): void {
     const all = [...this.pending.values()];
     this.pending.clear();
+    // A stream that never connected delivered nothing: only a stream that was up leaves doubt.
+    const neverConnected = err instanceof ClientError && isServiceError(err.cause) && err.cause.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED/i.test(err.cause.details ?? '');
     for (const p of all) {
-      if (p.sent === true && err instanceof ClientError) p.reject(new ClientError(err.code as ClientErrorCode, err.message, { cause: err, details: { ...err.details, inDoubt: true } }));
-      else p.reject(err);
+      if (p.sent === true && !neverConnected && err instanceof ClientError) {
+        p.reject(new ClientError(err.code as ClientErrorCode, err.message, { cause: err, details: { ...err.details, inDoubt: true } }));
+      } else {
+        p.reject(err);
+      }
     }
   }
 }
