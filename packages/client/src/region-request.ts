@@ -231,7 +231,7 @@ function isSendFailure(e: unknown): boolean {
 function isInDoubt(e: unknown): boolean {
   if (e instanceof ClientError) return e.details?.inDoubt === true;
   if (!isServiceError(e)) return false;
-  if (e.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED|connect/i.test(e.details ?? '')) return false;
+  if (e.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED/i.test(e.details ?? '')) return false;
   return true;
 }
 

@@ -135,6 +135,8 @@ export class Coordinator {
     this.ticking = true;
     try {
       this.operators.tick();
+      const stores = new ScheduleContext(this.cluster, this.operators);
+      this.operators.cancelUnusableTargets((id) => stores.usable(id));
       const now = this.cluster.clock.nowMs();
       const cfg = this.cluster.config;
       if (this.patrolRound === undefined && now - this.lastPatrolMs >= cfg.patrolRegionIntervalMs) {

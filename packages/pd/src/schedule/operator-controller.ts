@@ -152,6 +152,20 @@ export class OperatorController {
     }
   }
 
+  /**
+   * Cancels operators whose current step moves a leader or a new peer onto a store that can no
+   * longer take it (it went down after the operator was made): otherwise the operator would hold
+   * its region until the step's timeout, and the replica checker could not repair the region.
+   */
+  cancelUnusableTargets(usable: (storeId: number) => boolean): void {
+    for (const op of [...this.running.values()]) {
+      const s = op.step;
+      if (s === undefined) continue;
+      const target = s.type === 'transferLeader' ? s.toStore : s.type === 'addLearner' || s.type === 'addPeer' || s.type === 'promoteLearner' ? s.storeId : undefined;
+      if (target !== undefined && !usable(target)) this.end(op, 'cancelled', `store ${target} cannot take the step any more`);
+    }
+  }
+
   /** Ends operators whose step deadline passed. Call periodically. */
   tick(): void {
     const now = this.opts.clock.nowMs();
