@@ -124,12 +124,18 @@ describe('kill -9 of a leader store under load', () => {
     try {
       await waitFor('300 acknowledged writes', async () => (load.acked.size >= 300 ? true : undefined), 15_000, 20);
 
-      // The leader of the region under w/0 is the victim; PD names it.
-      const target = await cluster.view.regionOf(Buffer.from('w/0/'));
-      killedId = target!.leader!.storeId;
-      const victim = cluster.storeById(killedId);
-      // It leads by its own account too: a plain (leader) read on it is served, not refused.
-      expect(await leaderRead(victim, target!.region, killedId, 'w/0/')).toBe('ok');
+      // The leader of the region under w/0 is the victim; PD names it, and it leads by its own
+      // account too (a plain leader read on it is served). PD's view can lag a leader move, so
+      // ask until both agree.
+      const found = await waitFor('PD and the store to agree on the leader', async () => {
+        const t = await cluster.view.regionOf(Buffer.from('w/0/'));
+        if (t?.leader === undefined) return undefined;
+        const v = cluster.storeById(t.leader.storeId);
+        return (await leaderRead(v, t.region, t.leader.storeId, 'w/0/')) === 'ok' ? { t, v } : undefined;
+      }, 30_000, 200);
+      const target = found.t;
+      killedId = target.leader!.storeId;
+      const victim = found.v;
       killedIndex = cluster.stores.indexOf(victim);
       const before = load.count('w/0/');
       await victim.kill();
