@@ -135,6 +135,7 @@ describe('a PD + 3 store cluster over gRPC', () => {
       await Promise.all(senders);
       await waitFor('800 put answers', async () => (answers.size >= 801 ? true : undefined), 20_000, 20);
       let served = 0;
+      const servedIds = new Set<number>();
       for (let i = 1; i <= 800; i++) {
         const a = answers.get(idOf(i));
         expect(a?.cmd).toBe('RawPut');
@@ -145,6 +146,7 @@ describe('a PD + 3 store cluster over gRPC', () => {
         else {
           expect(a?.RawPut?.error).toBe('');
           served++;
+          servedIds.add(i);
         }
       }
       expect(served).toBeGreaterThan(0);
@@ -158,7 +160,12 @@ describe('a PD + 3 store cluster over gRPC', () => {
         requestIds: readIds,
       });
       await waitFor('200 get answers', async () => (readIds.every((id) => answers.has(id)) ? true : undefined), 20_000, 20);
-      readIds.forEach((id, i) => expect(answers.get(id)?.RawGet?.value.toString()).toBe(`value-${idOf(1 + i * 4)}`));
+      readIds.forEach((id, i) => {
+        const a = answers.get(id)?.RawGet;
+        const regionError = a?.regionError;
+        if (regionError !== null && regionError !== undefined) expect(regionError.notLeader ?? regionError.epochNotMatch).toBeTruthy();
+        else if (servedIds.has(1 + i * 4)) expect(a?.value.toString()).toBe(`value-${idOf(1 + i * 4)}`);
+      });
       expect(duplicates).toBe(0);
 
       stream.end();
