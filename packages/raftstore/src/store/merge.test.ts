@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Region } from '@mrkv/proto';
+import { NotLeaderError, type Region } from '@mrkv/proto';
 import type { CmdResult } from '../fsm/msgs.js';
 import { TestCluster, waitFor } from '../testing/index.js';
 
@@ -15,12 +15,22 @@ async function split(c: TestCluster, at: string): Promise<Region[]> {
   return c.withLeader(key(at), (kv, ctx) => kv.splitRegion(ctx, [key(at)]));
 }
 
-/** Proposes PrepareMerge of `source` into `target` on the source's leader. */
-async function prepareMerge(c: TestCluster, sourceId: number, target: Region): Promise<CmdResult> {
-  const leader = await c.waitLeader(sourceId);
-  return new Promise((resolve) => {
-    if (!c.store(leader).send(sourceId, { type: 'prepareMerge', target, cb: resolve })) resolve({ ok: false, error: new Error('no peer') });
-  });
+/**
+ * Proposes PrepareMerge of `source` into `target` on the source's leader. A refusal that only
+ * says "not yet" (a leader that just changed, a follower whose progress the fresh leader has not
+ * heard yet) is retried, as PD's merge checker would; the last answer is returned.
+ */
+async function prepareMerge(c: TestCluster, sourceId: number, target: Region, timeoutMs = 15_000): Promise<CmdResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const leader = await c.waitLeader(sourceId);
+    const r = await new Promise<CmdResult>((resolve) => {
+      if (!c.store(leader).send(sourceId, { type: 'prepareMerge', target, cb: resolve })) resolve({ ok: false, error: new Error('no peer') });
+    });
+    const transient = !r.ok && (r.error instanceof NotLeaderError || /too far behind|membership change|no peer/i.test(r.error.message));
+    if (!transient || Date.now() > deadline) return r;
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 describe('raftstore: split triggers', () => {
