@@ -83,6 +83,8 @@ export type { VerifyMode, RecoveryReport, DroppedRecords } from './raftlog/recov
 export { RocksKvEngine, DEFAULT_ROCKS_TUNING } from './rocks/rocks-kv-engine.js';
 export type { RocksEngineOptions, RocksTuning } from './rocks/rocks-kv-engine.js';
 export { openRocksKvEngine, openRocksRaftLogEngine } from './rocks/open.js';
+export { DiskFailpoints } from './rocks/failpoints.js';
+export type { DiskFailpointSettings, CrashPoint, CrashAction } from './rocks/failpoints.js';
 export type { RocksRaftLogEngineOptions } from './rocks/open.js';
 export { MemoryDisk, MAX_UNSYNCED_VERSIONS } from './memory/memory-disk.js';
 export type { WriteFault, WriteInfo } from './memory/memory-disk.js';

@@ -11,6 +11,8 @@
  *   through native iterators read in chunks of up to 64 KiB.
  * - A snapshot is a pair of native iterators (forward and reverse) created in the same tick while
  *   no write is in flight, so both pin the same RocksDB sequence number; reads on it are seeks.
+ * - Disk failpoints (failpoints.ts: disk-full, slow-fsync, crash before/after a sync), for tests,
+ *   act at the one native write call of `flush`; without them a write checks one boolean.
  */
 import { noopLogger, type Logger } from '@mrkv/common';
 import { ChunkedIterator } from '../chunked-iterator.js';
@@ -21,6 +23,7 @@ import type { KeyRange, KvEngine, KvIterator, KvPair, KvSnapshot, RangeStats, Sc
 import { END_OF_KEYS, OpWriteBatch, RESERVED_KEY_PREFIX, opsOf, type BatchOp } from '../write-batch.js';
 import { WriteQueue, type PendingWrite } from '../write-queue.js';
 import { closedError, rocksError } from './errors.js';
+import type { DiskFailpoints } from './failpoints.js';
 import { NativeDb, type NativeIterator, type RocksOpenOptions } from './native.js';
 import { ITERATOR_HIGH_WATER_MARK, nextChunk } from './rocks-iterators.js';
 import { RocksSnapshot } from './rocks-snapshot.js';
@@ -46,6 +49,11 @@ export interface RocksEngineOptions {
   readonly readOnly?: boolean | undefined;
   readonly logger?: Logger | undefined;
   readonly rocks?: RocksTuning | undefined;
+  /**
+   * Disk failpoints for tests (failpoints.ts), shared with the store's other engine. Absent in
+   * production; when present but switched off a write checks one boolean.
+   */
+  readonly failpoints?: DiskFailpoints | undefined;
 }
 
 /** A write that touches nothing but still has to reach the disk: a tombstone of a reserved key. */
@@ -67,6 +75,7 @@ export class RocksKvEngine implements KvEngine {
     readonly dir: EngineDir,
     private readonly db: NativeDb,
     logger: Logger,
+    private readonly failpoints: DiskFailpoints | undefined,
   ) {
     this.logger = logger;
   }
@@ -89,7 +98,7 @@ export class RocksKvEngine implements KvEngine {
       if (/lock/i.test(msg) && !/No such file/i.test(msg)) throw rocksLockedError(dir.path, e);
       throw rocksError(e, 'open', dir.dbPath, false);
     }
-    return new RocksKvEngine(dir, db, logger);
+    return new RocksKvEngine(dir, db, logger, options.failpoints);
   }
 
   get path(): string {
@@ -238,7 +247,14 @@ export class RocksKvEngine implements KvEngine {
       }
       ops = SYNC_OPS;
     }
-    await this.track(this.db.batch(ops, sync), 'write');
+    const fp = this.failpoints;
+    if (fp !== undefined && fp.armed) {
+      fp.beforeWrite(this.dir.dbPath, sync);
+      await this.track(this.db.batch(ops, sync), 'write');
+      if (sync) await fp.afterSync();
+    } else {
+      await this.track(this.db.batch(ops, sync), 'write');
+    }
     for (const p of group) p.resolve();
   }
 
