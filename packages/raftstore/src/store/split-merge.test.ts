@@ -91,6 +91,22 @@ async function prepareMerge(c: TestCluster, sourceKey: string, targetKey: string
   return { source, target, result };
 }
 
+/** A run with 24 seeded keys, split at k4: the source (k0…) and target (k4…) of a merge. */
+async function splitForMerge(): Promise<{ r: Run; c: TestCluster; seeded: string[]; src: Region; tgt: Region }> {
+  const r = await startRun();
+  const c = r.cluster;
+  const seeded = await seed(c, 24);
+  await splitAt(c, 'k4');
+  await r.workload.waitOk(30);
+  return { r, c, seeded, src: c.regionOf(key('k0'))!, tgt: c.regionOf(key('k4'))! };
+}
+
+/** A store that leads neither region (or at least not the source), to cut off. */
+async function followerToCut(c: TestCluster, src: Region, tgt: Region): Promise<number> {
+  const leaders = new Set([await c.waitLeader(src.id), await c.waitLeader(tgt.id)]);
+  return [1, 2, 3].find((s) => !leaders.has(s)) ?? [1, 2, 3].find((s) => s !== c.leaderStore(src.id))!;
+}
+
 /** Waits until no running store hosts `regionId` any more. */
 async function waitGone(c: TestCluster, regionId: number, timeoutMs = 15_000): Promise<void> {
   await c.waitFor(() => c.running().every((s) => !c.store(s).peers.has(regionId)), timeoutMs, `region ${regionId} to be merged away everywhere`);
@@ -248,11 +264,7 @@ describe('split under load and faults', () => {
 
 describe('merge under load and faults', () => {
   it('finishes a merge whose target leader crashes while applying CommitMerge', async () => {
-    const r = await startRun();
-    const c = r.cluster;
-    const seeded = await seed(c, 24);
-    await splitAt(c, 'k4');
-    await r.workload.waitOk(30);
+    const { r, c, seeded } = await splitForMerge();
     const target = c.regionOf(key('k4'))!;
     const targetLeader = await c.waitLeader(target.id);
     const crashed = crashBeforeApplying(r, targetLeader, 'commitMerge');
@@ -272,15 +284,8 @@ describe('merge under load and faults', () => {
   });
 
   it('merges with a follower cut off after PrepareMerge applied on it, until the others committed the merge', async () => {
-    const r = await startRun();
-    const c = r.cluster;
-    const seeded = await seed(c, 24);
-    await splitAt(c, 'k4');
-    await r.workload.waitOk(30);
-    const src = c.regionOf(key('k0'))!;
-    const tgt = c.regionOf(key('k4'))!;
-    const leaders = new Set([await c.waitLeader(src.id), await c.waitLeader(tgt.id)]);
-    const cut = [1, 2, 3].find((s) => !leaders.has(s)) ?? [1, 2, 3].find((s) => s !== c.leaderStore(src.id))!;
+    const { r, c, seeded, src, tgt } = await splitForMerge();
+    const cut = await followerToCut(c, src, tgt);
     // The follower goes dark the moment its source replica is frozen by PrepareMerge.
     let heal: (() => void) | undefined;
     const off = c.store(cut).observe({
@@ -306,13 +311,7 @@ describe('merge under load and faults', () => {
   });
 
   it('merges or rolls back atomically with the source leader cut off right after PrepareMerge', async () => {
-    const r = await startRun();
-    const c = r.cluster;
-    const seeded = await seed(c, 24);
-    await splitAt(c, 'k4');
-    await r.workload.waitOk(30);
-    const src = c.regionOf(key('k0'))!;
-    const tgt = c.regionOf(key('k4'))!;
+    const { r, c, seeded, src, tgt } = await splitForMerge();
     const srcLeader = await c.waitLeader(src.id);
     await c.waitLeader(tgt.id);
     let heal: (() => void) | undefined;
@@ -344,15 +343,8 @@ describe('merge under load and faults', () => {
   // once the merge committed elsewhere (the source's other peers are destroyed); CommitMerge carries
   // the source's entries and the target replica hands them to it (CatchUpLogs, reference §4 step 3).
   it('a follower cut off across both PrepareMerge and CommitMerge catches up after the heal', async () => {
-    const r = await startRun();
-    const c = r.cluster;
-    const seeded = await seed(c, 24);
-    await splitAt(c, 'k4');
-    await r.workload.waitOk(30);
-    const src = c.regionOf(key('k0'))!;
-    const tgt = c.regionOf(key('k4'))!;
-    const leaders = new Set([await c.waitLeader(src.id), await c.waitLeader(tgt.id)]);
-    const cut = [1, 2, 3].find((s) => !leaders.has(s)) ?? [1, 2, 3].find((s) => s !== c.leaderStore(src.id))!;
+    const { r, c, seeded, src, tgt } = await splitForMerge();
+    const cut = await followerToCut(c, src, tgt);
     const heal = c.net.isolate(cut);
     const m = await prepareMerge(c, 'k0', 'k4');
     expect(m.result.ok).toBe(true);
