@@ -2,11 +2,11 @@
  * @mrkv/pd: the placement driver's logic, free of transport. The region tree, store states, the
  * id allocator and TSO with bounds persisted ahead, metadata in a `KvEngine`, and scheduling:
  * operators with step tracking, the replica and merge checkers, balance-leader, balance-region
- * and hot-region schedulers. `PlacementDriver` opens them together; services/pd serves it over
- * gRPC. See README.md.
+ * and hot-region schedulers, and the region scatterer. `PlacementDriver` opens them together;
+ * services/pd serves it over gRPC. See README.md.
  */
-export { PlacementDriver, REGION_CHECKS } from './pd.js';
-export type { PlacementDriverOptions, AdminOperatorRequest, RegionCheck, ClusterHealth } from './pd.js';
+export { PlacementDriver, REGION_CHECKS, MAX_SCATTER_IDS } from './pd.js';
+export type { PlacementDriverOptions, AdminOperatorRequest, RegionCheck, ClusterHealth, ScatterRequest } from './pd.js';
 export { PdErrorCodes, PdError, isPdError, pdErrorType } from './errors.js';
 export type { PdErrorCode } from './errors.js';
 export {
@@ -34,6 +34,7 @@ export { IdAllocator, ID_STEP } from './id/id-allocator.js';
 export { Tso, composeTs, parseTs, LOGICAL_BITS, MAX_LOGICAL, TSO_SAVE_INTERVAL_MS } from './tso/tso.js';
 export type { Timestamp, TsoOptions } from './tso/tso.js';
 export { Operator, describeStep, isStepFinished, stepCommand, isSlowStep } from './schedule/operator.js';
+export { scatterOperator } from './schedule/builder.js';
 export type { OpStep, OperatorCommand, HeartbeatCommand, OperatorKind, OperatorStatus, OperatorInit, SplitPolicy } from './schedule/operator.js';
 export { OperatorController, OPERATOR_HISTORY } from './schedule/operator-controller.js';
 export type { OperatorControllerOptions } from './schedule/operator-controller.js';
@@ -44,3 +45,7 @@ export { MERGE_CHECKER } from './schedule/checkers/merge-checker.js';
 export { BALANCE_LEADER } from './schedule/schedulers/balance-leader.js';
 export { BALANCE_REGION } from './schedule/schedulers/balance-region.js';
 export { HOT_REGION } from './schedule/schedulers/hot-region.js';
+export { RegionScatterer, SCATTER_SOURCE, SCATTER_GROUP_TTL_MS, MAX_SCATTER_GROUPS } from './schedule/scatter/scatterer.js';
+export type { ScatterOutcome, ScatterSkip, ScatterSkipCode, RegionScattererOptions } from './schedule/scatter/scatterer.js';
+export { ScatterGroup, pickScatterPlacement, samePlacement } from './schedule/scatter/placement.js';
+export type { ScatterPlacement } from './schedule/scatter/placement.js';

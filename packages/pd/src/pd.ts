@@ -5,7 +5,7 @@
  * Transport-free: services/pd puts gRPC around it; tests drive it directly with a memory engine
  * and a manual clock.
  */
-import { noopLogger, type Clock, type Logger } from '@mrkv/common';
+import { compareBytes, noopLogger, SeededRng, type Clock, type Logger, type Rng } from '@mrkv/common';
 import type { Region } from '@mrkv/proto';
 import type { KvEngine } from '@mrkv/engine';
 import { Cluster, type HeartbeatResult } from './cluster/cluster.js';
@@ -18,6 +18,7 @@ import { addPeerOperator, mergeOperators, removePeerOperator, splitOperator, tra
 import { Coordinator } from './schedule/coordinator.js';
 import type { HeartbeatCommand, Operator, SplitPolicy } from './schedule/operator.js';
 import { OperatorController } from './schedule/operator-controller.js';
+import { RegionScatterer, type ScatterOutcome } from './schedule/scatter/scatterer.js';
 import { MetaStorage } from './storage/meta-storage.js';
 import { Tso } from './tso/tso.js';
 
@@ -31,6 +32,23 @@ export interface PlacementDriverOptions {
   readonly configOverrides?: Partial<ScheduleConfig>;
   /** How far ahead the TSO bound is persisted (default 3 s). */
   readonly tsoSaveIntervalMs?: number;
+  /** Breaks scheduling ties (scatter); default seeded from the clock's wall time. */
+  readonly rng?: Rng;
+}
+
+/** Regions ScatterRegions takes by id in one call at most. */
+export const MAX_SCATTER_IDS = 10_000;
+
+/**
+ * What to scatter: the regions overlapping `[startKey, endKey)` (empty end = +inf; both empty =
+ * every region), or the listed `regionIds` (then the range must be empty). `group` names the
+ * scatter group whose counts the placement continues (default "", the cluster-wide group).
+ */
+export interface ScatterRequest {
+  readonly startKey?: Uint8Array;
+  readonly endKey?: Uint8Array;
+  readonly regionIds?: readonly number[];
+  readonly group?: string;
 }
 
 /** An operator asked for by hand (`mrkv-ctl operator add …`). */
@@ -68,6 +86,8 @@ export class PlacementDriver {
     readonly cluster: Cluster,
     readonly operators: OperatorController,
     readonly coordinator: Coordinator,
+    /** Spreads regions over the stores (ScatterRegions, pdpb ScatterRegion). */
+    readonly scatterer: RegionScatterer,
     private readonly logger: Logger,
   ) {}
 
@@ -85,7 +105,8 @@ export class PlacementDriver {
       logger,
     });
     const coordinator = await Coordinator.open({ cluster, operators, storage, logger });
-    return new PlacementDriver(storage, ids, tso, cluster, operators, coordinator, logger.child({ component: 'pd' }));
+    const scatterer = new RegionScatterer({ cluster, operators, rng: opts.rng ?? new SeededRng(Math.floor(opts.clock.wallMs())), logger });
+    return new PlacementDriver(storage, ids, tso, cluster, operators, coordinator, scatterer, logger.child({ component: 'pd' }));
   }
 
   /** Processes a region heartbeat; resolves with the command for the leader, if any. */
@@ -126,6 +147,26 @@ export class PlacementDriver {
         return this.operators.add(active, { replace: true, twin: passive });
       }
     }
+  }
+
+  /**
+   * Scatters a key range's regions or the listed ones (see {@link ScatterRequest} and
+   * schedule/scatter): one operator per region that can move, a reason for each one skipped.
+   * Throws INVALID_VALUE for a request naming both a range and ids, a reversed range, too many
+   * ids or an id of 0, and NOT_BOOTSTRAPPED before bootstrap.
+   */
+  async scatterRegions(req: ScatterRequest): Promise<ScatterOutcome> {
+    this.cluster.requireBootstrapped();
+    const start = req.startKey ?? new Uint8Array(0);
+    const end = req.endKey ?? new Uint8Array(0);
+    const ids = req.regionIds ?? [];
+    const invalid = (m: string) => new PdError(PdErrorCodes.INVALID_VALUE, m);
+    if (ids.length > 0 && (start.length > 0 || end.length > 0)) throw invalid('scatter takes a key range or region ids, not both');
+    if (ids.length > MAX_SCATTER_IDS) throw invalid(`scatter takes at most ${MAX_SCATTER_IDS} region ids, got ${ids.length}`);
+    if (ids.some((id) => !Number.isSafeInteger(id) || id <= 0)) throw invalid('region ids must be positive integers');
+    if (end.length > 0 && compareBytes(start, end) >= 0) throw invalid('scatter range: start key must be below end key');
+    const targets = ids.length > 0 ? ids : this.cluster.regions.scan(start, end).map((r) => r.meta.id);
+    return this.scatterer.scatter(targets, req.group ?? '');
   }
 
   /** Regions failing `check`, in key order. */

@@ -189,3 +189,47 @@ export function alignAndMergeOperators(source: RegionInfo, target: RegionInfo, n
   const passive = op(target, ctx, desc, [mergeStep(true)], source.meta.id);
   return [active, passive];
 }
+
+/**
+ * Moves the region's voters onto `targetStores` and its leader onto `targetLeader` (PD
+ * `CreateScatterRegionOperator`). For each store to add, paired with a store to leave (both in
+ * ascending store order): add a learner there, promote it, move the leader off the store being
+ * left if it sits there (to `targetLeader` when that is already a voter, else to the new voter),
+ * remove the peer left behind; at the end, one transfer-leader step if the leader is not on
+ * `targetLeader` yet. The voter count never drops below the region's own during the operator.
+ *
+ * The region must have only voters, as many as `targetStores`; `newPeerIds` supplies an id per
+ * store to add. Throws if nothing would change.
+ */
+export function scatterOperator(r: RegionInfo, targetStores: readonly number[], targetLeader: number, newPeerIds: readonly number[], ctx: BuildContext): Operator {
+  const leader = requireLeader(r);
+  if (r.meta.peers.some((p) => p.role !== 'Voter')) throw refuse(r.meta.id, 'has learners; scatter moves voters only');
+  const target = [...new Set(targetStores)].sort((a, b) => a - b);
+  if (target.length !== targetStores.length) throw refuse(r.meta.id, `scatter targets name a store twice: [${targetStores.join(',')}]`);
+  if (target.length !== r.meta.peers.length) throw refuse(r.meta.id, `has ${r.meta.peers.length} voters but the scatter targets ${target.length} stores`);
+  if (!target.includes(targetLeader)) throw refuse(r.meta.id, `target leader store ${targetLeader} is not one of the target stores [${target.join(',')}]`);
+  const adds = target.filter((s) => peerOnStore(r, s) === undefined);
+  const leaves = r.meta.peers.filter((p) => !target.includes(p.storeId)).sort((a, b) => a.storeId - b.storeId);
+  if (newPeerIds.length < adds.length) throw refuse(r.meta.id, `needs ${adds.length} new peer ids, got ${newPeerIds.length}`);
+  for (const s of [...adds, targetLeader]) if (!ctx.storeUsable(s)) throw refuse(r.meta.id, `store ${s} is not Up`);
+  const steps: OpStep[] = [];
+  const votersNow = new Set(r.meta.peers.map((p) => p.storeId));
+  let leaderStore = leader.storeId;
+  adds.forEach((toStore, i) => {
+    const from = leaves[i]!;
+    const peerId = newPeerIds[i]!;
+    steps.push({ type: 'addLearner', storeId: toStore, peerId }, { type: 'promoteLearner', storeId: toStore, peerId });
+    votersNow.add(toStore);
+    if (leaderStore === from.storeId) {
+      const to = votersNow.has(targetLeader) ? targetLeader : toStore;
+      steps.push({ type: 'transferLeader', fromStore: from.storeId, toStore: to });
+      leaderStore = to;
+    }
+    steps.push({ type: 'removePeer', storeId: from.storeId, peerId: from.id });
+    votersNow.delete(from.storeId);
+  });
+  if (leaderStore !== targetLeader) steps.push({ type: 'transferLeader', fromStore: leaderStore, toStore: targetLeader });
+  if (steps.length === 0) throw refuse(r.meta.id, `is already on stores [${target.join(',')}] with its leader on store ${targetLeader}`);
+  const before = r.meta.peers.map((p) => p.storeId).sort((a, b) => a - b);
+  return op(r, ctx, `scatter region ${r.meta.id}: stores [${before.join(',')}] -> [${target.join(',')}], leader store ${leader.storeId} -> ${targetLeader}`, steps);
+}

@@ -51,7 +51,7 @@ export class ScheduleContext {
     const c = this.config;
     const limit =
       kind === 'leader' ? c.leaderScheduleLimit
-      : kind === 'region' ? c.regionScheduleLimit
+      : kind === 'region' || kind === 'scatter' ? c.regionScheduleLimit
       : kind === 'replica' ? c.replicaScheduleLimit
       : kind === 'merge' ? c.mergeScheduleLimit
       : kind === 'hot' ? c.hotRegionScheduleLimit

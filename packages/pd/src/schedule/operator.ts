@@ -60,8 +60,11 @@ export interface HeartbeatCommand {
   readonly command: OperatorCommand;
 }
 
-/** What an operator is for; limits count running operators by kind. */
-export type OperatorKind = 'leader' | 'region' | 'replica' | 'merge' | 'split' | 'hot' | 'admin';
+/**
+ * What an operator is for; limits count running operators by kind. `scatter` operators (see
+ * schedule/scatter) count against `region-schedule-limit`, apart from balance-region's.
+ */
+export type OperatorKind = 'leader' | 'region' | 'replica' | 'merge' | 'split' | 'hot' | 'admin' | 'scatter';
 
 /** Where an operator is in its life. */
 export type OperatorStatus = 'running' | 'success' | 'timeout' | 'cancelled' | 'replaced' | 'stale';
