@@ -26,7 +26,7 @@ import {
   type SplitPolicy,
 } from '@mrkv/pd';
 import { wireBytes, wireU64, type PdAdminHandlers, type pdadmin } from '@mrkv/proto';
-import { operatorViewToWire, regionViewToWire, storeViewToWire } from './wire.js';
+import { operatorViewToWire, regionViewToWire, scatterOutcomeToWire, storeViewToWire } from './wire.js';
 
 export interface AdminServiceDeps {
   readonly pd: PlacementDriver;
@@ -127,6 +127,15 @@ export function adminHandlers(deps: AdminServiceDeps): PdAdminHandlers {
     CancelOperator: call<pdadmin.CancelOperatorRequest__Output, pdadmin.OperatorView>('CancelOperator', (req) =>
       operatorViewToWire(pd.operators.cancel(wireU64(req.regionId, 'region_id')), now()),
     ),
+    ScatterRegions: call<pdadmin.ScatterRegionsRequest__Output, pdadmin.ScatterRegionsResponse>('ScatterRegions', async (req) => {
+      const out = await pd.scatterRegions({
+        startKey: wireBytes(req.startKey),
+        endKey: wireBytes(req.endKey),
+        regionIds: req.regionIds.map((id) => wireU64(id, 'region_ids')),
+        group: req.group,
+      });
+      return scatterOutcomeToWire(out, now());
+    }),
     ListSchedulers: call<pdadmin.ListSchedulersRequest__Output, pdadmin.ListSchedulersResponse>('ListSchedulers', () => ({ schedulers: pd.coordinator.list() })),
     SetScheduler: call<pdadmin.SetSchedulerRequest__Output, pdadmin.SchedulerView>('SetScheduler', (req) => pd.coordinator.setEnabled(req.name, req.enabled)),
     GetConfig: call<pdadmin.GetConfigRequest__Output, pdadmin.ConfigResponse>('GetConfig', () => configItems()),

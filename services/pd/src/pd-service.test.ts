@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { regionInfoFromMeta } from '@mrkv/pd';
 import type { pdadmin, pdpb } from '@mrkv/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, startInProcessPd, waitFor, type InProcessPd } from './__tests__/in-process.js';
@@ -120,5 +121,45 @@ describe('pdpb.PD service', () => {
     stream.write({ header: h, region: withLearner, leader: first.peers[0], term: 5 });
     await waitFor(() => got.some((r) => r.changePeer?.changeType === 'AddNode'), 15_000, 'promote step');
     stream.end();
+  });
+
+  it('scatters regions over pdpb ScatterRegion and mrkv.pdadmin ScatterRegions', async () => {
+    for (const name of ['replica-checker', 'merge-checker', 'balance-leader-scheduler', 'balance-region-scheduler', 'balance-hot-region-scheduler']) {
+      await call(pd.admin, 'SetScheduler', { name, enabled: false });
+    }
+    await bootstrap();
+    const p = pd.running.pd;
+    const s1 = p.cluster.allStores()[0]!.meta.id;
+    for (const id of [60, 61, 62, 63]) await call(pd.client, 'PutStore', { header: h, store: storeW(id) });
+    for (const id of [s1, 60, 61, 62, 63]) await call(pd.client, 'StoreHeartbeat', { header: h, stats: { storeId: id } });
+    // four regions a..d, all on stores s1, 60, 61 (the bootstrap region replaced by them)
+    const keys = ['', 'b', 'c', 'd', ''];
+    for (let i = 0; i < 4; i++) {
+      const peers = [s1, 60, 61].map((storeId, j) => ({ id: 1000 + i * 10 + j, storeId, role: 'Voter' as const }));
+      const meta = { id: 900 + i, startKey: enc(keys[i]!), endKey: enc(keys[i + 1]!), regionEpoch: { confVer: 1, version: 5 }, peers };
+      await p.regionHeartbeat({ ...regionInfoFromMeta(meta, peers[0]), term: 1 });
+    }
+    const scatter = (req: object) => call<pdpb.ScatterRegionResponse__Output>(pd.client, 'ScatterRegion', { header: h, ...req });
+    // a fresh group keeps its first region in place; the next time the group moves it
+    expect(await scatter({ regionId: 900, group: 'g' })).toMatchObject({ header: { error: null }, finishedPercentage: '100' });
+    expect(p.operators.get(900)).toBeUndefined();
+    expect((await scatter({ regionId: 900, group: 'g' })).finishedPercentage).toBe('100');
+    expect(p.operators.get(900)?.kind).toBe('scatter');
+    const busy = await scatter({ regionId: 900, group: 'g' });
+    expect(busy.header?.error).toMatchObject({ type: 'UNKNOWN', message: expect.stringMatching(/^region 900 not scattered: already has an operator/) });
+    expect((await scatter({ regionId: 999 })).header?.error?.type).toBe('REGION_NOT_FOUND');
+    expect((await scatter({})).header?.error?.type).toBe('INVALID_VALUE');
+    expect((await scatter({ regionsId: [901, 902, 999], group: 'g' })).finishedPercentage).toBe('66');
+
+    const out = await call<pdadmin.ScatterRegionsResponse__Output>(pd.admin, 'ScatterRegions', { startKey: enc(''), endKey: enc('') });
+    expect(out.group).toBe('');
+    const skipped = Object.fromEntries(out.skipped.map((x) => [x.regionId, x.code]));
+    expect(skipped).toMatchObject({ 900: 'has-operator' });
+    expect(out.operators.length + out.skipped.length).toBe(4);
+    for (const o of out.operators) expect(o).toMatchObject({ kind: 'scatter', source: 'scatter-region', status: 'running' });
+    await expect(call(pd.admin, 'ScatterRegions', { startKey: enc('a'), regionIds: [900] })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'PD:core:ErrInvalidValue: scatter takes a key range or region ids, not both',
+    });
   });
 });

@@ -165,7 +165,32 @@ export function pdHandlers(deps: PdServiceDeps): PDHandlers {
       await pd.reportBatchSplit(req.regions.map(regionFromWire));
       return {};
     }),
+
+    ScatterRegion: unary<pdpb.ScatterRegionRequest__Output, pdpb.ScatterRegionResponse & Header>('ScatterRegion', (req) => scatterRegion(pd, req)),
   } as PDHandlers;
+}
+
+/**
+ * pdpb ScatterRegion (PD `ScatterRegion` in server/grpc_service.go): `regions_id`, else
+ * `region_id` (else `region.id`). One region that cannot be scattered fails in the header
+ * (REGION_NOT_FOUND, or UNKNOWN with the reason); for a list, `finished_percentage` counts the
+ * regions given an operator or already in place. Not retried (`retry_limit` is ignored).
+ */
+async function scatterRegion(pd: PlacementDriver, req: pdpb.ScatterRegionRequest__Output): Promise<{ finishedPercentage: number }> {
+  pd.cluster.requireBootstrapped();
+  const single = req.regionsId.length === 0;
+  const ids = single
+    ? [wireU64(req.regionId, 'ScatterRegionRequest.region_id') || wireU64(req.region?.id ?? 0, 'ScatterRegionRequest.region.id')]
+    : [...new Set(req.regionsId.map((id) => wireU64(id, 'ScatterRegionRequest.regions_id')))];
+  if (single && ids[0] === 0) throw new PdError(PdErrorCodes.INVALID_VALUE, 'ScatterRegion needs regions_id or region_id');
+  const out = await pd.scatterRegions({ regionIds: ids, group: req.group });
+  const done = out.operators.length + out.skipped.filter((s) => s.code === 'in-place').length;
+  const failed = out.skipped.find((s) => s.code !== 'in-place');
+  if (single && failed !== undefined) {
+    const code = failed.code === 'not-found' ? PdErrorCodes.REGION_NOT_FOUND : PdErrorCodes.OPERATOR;
+    throw new PdError(code, `region ${failed.regionId} not scattered: ${failed.reason}`, { details: { regionId: failed.regionId, skip: failed.code } });
+  }
+  return { finishedPercentage: Math.floor((done * 100) / ids.length) };
 }
 
 type ClusterCheck = (h: pdpb.RequestHeader__Output | null) => grpc.ServiceError | undefined;

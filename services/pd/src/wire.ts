@@ -4,7 +4,18 @@
  * ProtoError; the services map that onto an INVALID_VALUE header or INVALID_ARGUMENT status.
  */
 import { peerFromWire, peerToWire, regionFromWire, regionToWire, storeToWire, wireU64, type pdadmin, type pdpb } from '@mrkv/proto';
-import { PdError, PdErrorCodes, type HeartbeatCommand, type Operator, type RegionInfo, type StoreInfo, type StoreLoad, type StoreStats, describeStep } from '@mrkv/pd';
+import {
+  PdError,
+  PdErrorCodes,
+  describeStep,
+  type HeartbeatCommand,
+  type Operator,
+  type RegionInfo,
+  type ScatterOutcome,
+  type StoreInfo,
+  type StoreLoad,
+  type StoreStats,
+} from '@mrkv/pd';
 
 function u64(v: string | number | null | undefined, field: string): number {
   return wireU64(v ?? 0, field);
@@ -136,5 +147,14 @@ export function operatorViewToWire(op: Operator, nowMs: number): pdadmin.Operato
     currentStep: op.currentStep,
     ageMs: Math.max(0, Math.round(nowMs - op.createdAtMs)),
     reason: op.reason,
+  };
+}
+
+/** An admin ScatterRegionsResponse. */
+export function scatterOutcomeToWire(out: ScatterOutcome, nowMs: number): pdadmin.ScatterRegionsResponse {
+  return {
+    group: out.group,
+    operators: out.operators.map((o) => operatorViewToWire(o, nowMs)),
+    skipped: out.skipped.map((s) => ({ regionId: s.regionId, code: s.code, reason: s.reason })),
   };
 }

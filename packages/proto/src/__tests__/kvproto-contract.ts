@@ -372,6 +372,11 @@ export const MESSAGES: Readonly<Record<string, readonly string[]>> = {
   'pdpb.AskBatchSplitResponse': ['1 header pdpb.ResponseHeader', '2 ids rep pdpb.SplitID'],
   'pdpb.ReportBatchSplitRequest': ['1 header pdpb.RequestHeader', '2 regions rep metapb.Region'],
   'pdpb.ReportBatchSplitResponse': ['1 header pdpb.ResponseHeader'],
+  'pdpb.ScatterRegionRequest': [
+    '1 header pdpb.RequestHeader', '2 region_id uint64', '3 region metapb.Region', '4 leader metapb.Peer', '5 group string',
+    '6 regions_id rep uint64', '7 retry_limit uint64',
+  ],
+  'pdpb.ScatterRegionResponse': ['1 header pdpb.ResponseHeader', '2 finished_percentage uint64'],
   'pdpb.RecordPair': ['1 key string', '2 value uint64'],
   'pdpb.PeerStat': [
     '1 region_id uint64', '2 read_keys uint64', '3 read_bytes uint64', '4 query_stats pdpb.QueryStats',
@@ -497,6 +502,7 @@ export const SERVICES: Readonly<Record<string, readonly string[]>> = {
     'ScanRegions pdpb.ScanRegionsRequest -> pdpb.ScanRegionsResponse',
     'AskBatchSplit pdpb.AskBatchSplitRequest -> pdpb.AskBatchSplitResponse',
     'ReportBatchSplit pdpb.ReportBatchSplitRequest -> pdpb.ReportBatchSplitResponse',
+    'ScatterRegion pdpb.ScatterRegionRequest -> pdpb.ScatterRegionResponse',
   ],
   'tikvpb.Tikv': [
     'RawGet kvrpcpb.RawGetRequest -> kvrpcpb.RawGetResponse',
