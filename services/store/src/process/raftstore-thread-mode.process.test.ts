@@ -1,7 +1,7 @@
 /**
- * The real `mrkv-store` process with `--raftstore-thread main`: writes and reads over gRPC, the
- * raftstore's figures on /status and /metrics, log lines carrying storeId and regionId, a clean
- * stop and a restart on the same data directory. (One file per mode keeps each under ~15 s.)
+ * The real `mrkv-store` process in each `--raftstore-thread` mode: writes and reads over gRPC, the
+ * raftstore's figures on /status and /metrics, log lines carrying storeId and regionId (and, in
+ * worker mode, the thread), a clean stop and a restart on the same data directory.
  */
 import { describe, expect, it } from 'vitest';
 import { StoreProcess } from '../../../../test/harness/store.js';
@@ -9,10 +9,11 @@ import { firstRegionCtx, get, put, putWhenLed, realStoreFixture } from './__test
 
 const fx = realStoreFixture();
 
-const mode = 'main' as const;
-
-describe(`mrkv-store with --raftstore-thread ${mode}`, () => {
-  it('serves writes and reads, stops cleanly and keeps its data across a restart', async () => {
+describe.each([
+  { mode: 'main', thread: undefined },
+  { mode: 'worker', thread: 'raftstore' },
+] as const)('mrkv-store with --raftstore-thread $mode', ({ mode, thread }) => {
+  it('serves writes and reads, stops cleanly and keeps its data across a restart', { timeout: 90_000 }, async () => {
     const s = fx.track(await StoreProcess.start({ pd: [fx.pd().address], args: ['--raftstore-thread', mode] }));
     const ctx = await firstRegionCtx(s);
     await putWhenLed(s.addr, ctx, 'k00', 'v00');
@@ -25,7 +26,7 @@ describe(`mrkv-store with --raftstore-thread ${mode}`, () => {
     expect((await s.http('/metrics')).body).toMatch(/mrkv_raftstore_regions 1/);
     // Raftstore log lines carry the store and the region (and, in worker mode, the thread).
     const peerLine = await s.waitForLog((r) => r.component === 'raftstore' && r.regionId === ctx.regionId && r.storeId === ctx.peer.storeId && r.peerId === ctx.peer.id);
-    expect(peerLine.thread).toBeUndefined();
+    expect(peerLine.thread).toBe(thread);
 
     expect(await s.stop()).toEqual({ code: 0, signal: null });
     const again = fx.track(await s.restart());
