@@ -8,6 +8,7 @@
  *   operator add transfer-leader <region> <store> | add-peer <region> <store>
  *                | remove-peer <region> <store> | split <region> [--policy p] [--key k...]
  *                | merge <source> <target>
+ *                | scatter [--start k] [--end k] | [--region id...] [--group g]
  *   operator list [--history] [--region id] | cancel <region>
  *   scheduler list | add <name> | remove <name>
  *   config show | set <key> <value>
@@ -27,6 +28,8 @@ import {
   regionFields,
   regionJson,
   regionsTable,
+  scatterJson,
+  scatterText,
   schedulersTable,
   storeFields,
   storeJson,
@@ -196,6 +199,28 @@ export function buildProgram(io: CtlIo, run: (fn: (c: AdminClient, g: Globals) =
     .command('merge <source-region-id> <target-region-id>')
     .description('merge a region into its adjacent neighbour')
     .action(addOp(([s, t]) => ({ merge: { sourceRegionId: parseId(s!, 'source region id'), targetRegionId: parseId(t!, 'target region id') } })));
+  add
+    .command('scatter')
+    .description('spread regions evenly over the Up stores, peers and leaders: a key range\'s (default: all), or --region ids')
+    .option('--start <key>', 'first key of the range (text, 0x hex or b64:base64)')
+    .option('--end <key>', 'end key, exclusive (default: the end of the key space)')
+    .option('--region <id>', 'a region to scatter (repeatable; instead of a range)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--group <name>', 'scatter group: its counts carry over between calls (default: the default group)', '')
+    .action((o: { start?: string; end?: string; region?: string[]; group: string }) =>
+      run(async (c, g) => {
+        const regionIds = (o.region ?? []).map((r) => parseId(r, '--region'));
+        if (regionIds.length > 0 && (o.start !== undefined || o.end !== undefined)) {
+          throw new CtlError(CtlErrorCodes.USAGE, 'scatter takes --start/--end or --region, not both');
+        }
+        const r = await c.call<pdadmin.ScatterRegionsResponse__Output>('ScatterRegions', {
+          startKey: o.start === undefined ? Buffer.alloc(0) : parseKey(o.start),
+          endKey: o.end === undefined ? Buffer.alloc(0) : parseKey(o.end),
+          regionIds,
+          group: o.group,
+        });
+        print(g, scatterJson(r), scatterText(r));
+      }),
+    );
   operator
     .command('list')
     .description('running operators (with --history, recently finished ones too)')

@@ -236,6 +236,31 @@ export function operatorsTable(ops: pdadmin.OperatorView__Output[]): string {
   );
 }
 
+/** A `operator add scatter` result in `--json` output. */
+export interface ScatterJson {
+  group: string;
+  operators: OperatorJson[];
+  skipped: Array<{ regionId: number; code: string; reason: string }>;
+}
+
+export function scatterJson(r: pdadmin.ScatterRegionsResponse__Output): ScatterJson {
+  return {
+    group: r.group,
+    operators: r.operators.map(operatorJson),
+    skipped: r.skipped.map((s) => ({ regionId: num(s.regionId), code: s.code, reason: s.reason })),
+  };
+}
+
+/** The operators a scatter added, then the regions it skipped with why. */
+export function scatterText(r: pdadmin.ScatterRegionsResponse__Output): string {
+  const j = scatterJson(r);
+  const group = j.group === '' ? 'the default group' : `group ${JSON.stringify(j.group)}`;
+  const lines = [`scatter in ${group}: ${j.operators.length} operator(s) added, ${j.skipped.length} region(s) skipped`];
+  if (j.operators.length > 0) lines.push(operatorsTable(r.operators));
+  if (j.skipped.length > 0) lines.push(table(['REGION', 'SKIPPED', 'REASON'], j.skipped.map((s) => [s.regionId, s.code, s.reason])));
+  return lines.join('\n');
+}
+
 // ---- Schedulers, config, cluster ----
 
 export function schedulersTable(list: pdadmin.SchedulerView__Output[]): string {
