@@ -8,6 +8,8 @@
  * leases), and raft log GC is aggressive (a handful of entries, a short reserve), so a follower
  * paused for a few seconds falls behind the leader's compacted log and must take a snapshot.
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTikvClient, type kvrpcpb, type metapb, type TikvClient } from '@mrkv/proto';
 import { ClusterView, type RegionView } from '@mrkv/playground';
 import { FaultNet } from '../harness/fault-net.js';
@@ -44,7 +46,10 @@ export class ChaosCluster {
     readonly storeIds: readonly string[],
   ) {}
 
-  /** Starts PD, the proxies and `n` stores, and waits until region 1 has `n` voters and a leader. */
+  /**
+   * Starts PD, the proxies and `n` stores, and waits until region 1 has `n` voters and a leader.
+   * Stores run with `MRKV_FAILPOINTS_WATCH=1` (disk failpoints switched by {@link setDiskFailpoints}).
+   */
   static async start(n = 3, extraArgs: readonly string[] = []): Promise<ChaosCluster> {
     // No leader balancing: every leader change in a scenario comes from its fault.
     const pd = await PdProcess.start({ args: ['--schedule', 'leader-schedule-limit=0'] });
@@ -57,7 +62,7 @@ export class ChaosCluster {
       stores.push(
         ...(await Promise.all(
           ports.map((p, i) =>
-            StoreProcess.start({ pd: [pd.addr], addr: `127.0.0.1:${p}`, args: [...args, '--advertise-addr', proxies[i]!.addr], logLevel: process.env.MRKV_CHAOS_LOG_LEVEL ?? 'info', readyTimeoutMs: 60_000 }),
+            StoreProcess.start({ pd: [pd.addr], addr: `127.0.0.1:${p}`, args: [...args, '--advertise-addr', proxies[i]!.addr], env: { MRKV_FAILPOINTS_WATCH: '1' }, logLevel: process.env.MRKV_CHAOS_LOG_LEVEL ?? 'info', readyTimeoutMs: 60_000 }),
           ),
         )),
       );
@@ -138,6 +143,21 @@ export class ChaosCluster {
     return next;
   }
 
+  /**
+   * Switches store `i`'s disk failpoints at runtime (`MRKV_FAILPOINTS` format, e.g. `disk-full`
+   * or `slow-fsync=150`) by replacing `<data-dir>/failpoints` atomically; `undefined` removes the
+   * file (space is back). The store applies it within its 100 ms poll, and at its next start.
+   */
+  setDiskFailpoints(i: number, spec: string | undefined): void {
+    const file = join(this.stores[i]!.dataDir, 'failpoints');
+    if (spec === undefined) {
+      rmSync(file, { force: true });
+      return;
+    }
+    writeFileSync(`${file}.tmp`, spec);
+    renameSync(`${file}.tmp`, file);
+  }
+
   /** A counter of the store's Prometheus metrics (sum over label sets matching `labels`). */
   async metric(i: number, name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
     const body = (await this.stores[i]!.http('/metrics')).body;
@@ -190,12 +210,15 @@ export function closeDirectClients(): void {
   tikvClients.clear();
 }
 
-/** RawGet of `key` at `peer` on `store` itself, no retries: a value, a region error, or an error. */
-export function directGet(store: StoreProcess, region: metapb.Region__Output, peer: metapb.Peer__Output, key: string, timeoutMs: number): Promise<DirectGet> {
+/**
+ * RawGet of `key` at `peer` on `store` itself, no retries: a value, a region error, or an error.
+ * `replicaRead`: a follower read (ReadIndex from the leader, then the peer's own data).
+ */
+export function directGet(store: StoreProcess, region: metapb.Region__Output, peer: metapb.Peer__Output, key: string, timeoutMs: number, replicaRead = false): Promise<DirectGet> {
   const client = directClient(store);
   return new Promise((resolve) => {
     client.RawGet(
-      { context: { regionId: region.id, regionEpoch: region.regionEpoch, peer }, key: Buffer.from(key) },
+      { context: { regionId: region.id, regionEpoch: region.regionEpoch, peer, replicaRead }, key: Buffer.from(key) },
       { deadline: Date.now() + timeoutMs },
       (err, res?: kvrpcpb.RawGetResponse__Output) => {
         if (err) return resolve({ kind: 'error', message: err.message });

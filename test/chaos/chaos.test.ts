@@ -2,7 +2,9 @@
  * The real-process chaos suite: PD + 3 stores (each behind a fault proxy), several SDK clients
  * recording a history, and one fault per scenario: kill -9 of the leader's store, of every store
  * at once, of the leader under heavy writes; the leader cut off from the majority; a follower cut
- * off then healed; the leader frozen with SIGSTOP; a follower frozen until it needs a snapshot.
+ * off then healed; the leader frozen with SIGSTOP; a follower frozen until it needs a snapshot;
+ * a full disk on one follower and on a majority; kill -9 of every store during slow fsyncs
+ * (disk-faults.ts).
  * Every scenario ends with the same verdicts (scenario.ts): the history is linearizable, every
  * acknowledged write is readable, and the cluster took writes again (recovery time printed).
  *
@@ -11,6 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosCluster, closeDirectClients, directGet, directPut, storeName } from './chaos-cluster.js';
+import { diskFullFollower, diskFullMajority, slowFsyncKill } from './disk-faults.js';
 import { hold, LONG, PROFILE, runScenario, type ScenarioReport } from './scenario.js';
 import type { Workload } from './workload.js';
 import { waitFor } from '../store/cluster.js';
@@ -255,6 +258,18 @@ describe.sequential('chaos', () => {
       );
       expectSound(r);
     }
+  }, timeout);
+
+  it('disk full on a follower: it stops, the cluster keeps serving; space back, restart, it catches up', async () => {
+    for (let round = 0; round < PROFILE.rounds; round++) expectSound(await diskFullFollower(cluster, `disk-full-follower-${round}`));
+  }, timeout);
+
+  it('disk full on a majority: nothing acknowledged while it lasts, nothing acknowledged lost, writes resume when space returns', async () => {
+    for (let round = 0; round < PROFILE.rounds; round++) expectSound(await diskFullMajority(cluster, `disk-full-majority-${round}`));
+  }, timeout);
+
+  it('kill -9 of every store during slow fsyncs: acknowledged writes survive, in-flight ones are undetermined', async () => {
+    for (let round = 0; round < PROFILE.rounds; round++) expectSound(await slowFsyncKill(cluster, `slow-fsync-kill-${round}`));
   }, timeout);
 
   // Regression for BUG sdk-resend (README "Findings", fixed): the SDK re-sent a write after a failure whose outcome it

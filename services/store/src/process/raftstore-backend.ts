@@ -10,14 +10,17 @@
  * Either way an engine is opened, used and closed by one thread only, and closed after the
  * raftstore stopped.
  *
- * Fault injection for tests: `MRKV_FAILPOINTS=raftstore-thread-crash-on-put=<key hex>` makes a
- * RawPut of that key crash the raftstore thread (worker mode).
+ * Fault injection for tests (failpoints.ts): `MRKV_FAILPOINTS` (a RawPut of a key crashing the
+ * raftstore thread in worker mode; disk-full, slow-fsync and crash points of both engines in
+ * either mode) and `MRKV_FAILPOINTS_WATCH=1` (disk failpoints switched at runtime by the file
+ * `<data-dir>/failpoints`).
  */
-import { CommonCodes, MrkvError, systemClock } from '@mrkv/common';
+import { systemClock, type MrkvError } from '@mrkv/common';
 import { openRocksKvEngine, openRocksRaftLogEngine } from '@mrkv/engine';
 import { bootstrapEngines, Raftstore, RaftstoreRawKv } from '@mrkv/raftstore';
 import type { OpenRaftstoreBackend, OpenRaftstoreBackendArgs, RaftstoreBackend, RunningRaftstore } from './backend.js';
 import { raftEngineDir } from './data-dir.js';
+import { failpointsFromEnv, openDiskFailpoints } from './failpoints.js';
 import { exitOnThreadFailure, openRaftstoreThread } from './raftstore-thread.js';
 import type { RaftstoreThreadFailpoints } from './thread-protocol.js';
 
@@ -25,15 +28,15 @@ import type { RaftstoreThreadFailpoints } from './thread-protocol.js';
 export interface RaftstoreBackendOptions {
   /** What a dying raftstore thread does to the process (default: exit 1, after the fatal log line). */
   readonly onThreadFailure?: (err: MrkvError) => void;
-  /** Fault injection (default: parsed from `MRKV_FAILPOINTS`). */
+  /** Fault injection (default: from `MRKV_FAILPOINTS` and `MRKV_FAILPOINTS_WATCH`, failpoints.ts). */
   readonly failpoints?: RaftstoreThreadFailpoints;
 }
 
 /** The RocksDB raftstore factory, running where `raftstore.thread` says. */
 export function raftstoreBackend(o: RaftstoreBackendOptions = {}): OpenRaftstoreBackend {
   return async (args) => {
-    if (args.store.raftstore.thread === 'main') return openMainThreadBackend(args);
-    const failpoints = o.failpoints ?? parseFailpoints(process.env.MRKV_FAILPOINTS);
+    const failpoints = o.failpoints ?? failpointsFromEnv(process.env, args.layout);
+    if (args.store.raftstore.thread === 'main') return openMainThreadBackend(args, failpoints);
     return openRaftstoreThread({
       config: args.config,
       layout: args.layout,
@@ -50,41 +53,32 @@ export function raftstoreBackend(o: RaftstoreBackendOptions = {}): OpenRaftstore
 /** The production factory (what main.ts wires). */
 export const openRaftstoreBackend: OpenRaftstoreBackend = raftstoreBackend();
 
-/**
- * `MRKV_FAILPOINTS`: `name=value` pairs separated by `;`. Known: `raftstore-thread-crash-on-put`
- * (hex key). Anything else is an error naming it, so a typo never silently disables a test's fault.
- */
-export function parseFailpoints(spec: string | undefined): RaftstoreThreadFailpoints | undefined {
-  if (spec === undefined || spec.trim() === '') return undefined;
-  const out: { crashOnPutKey?: string } = {};
-  for (const item of spec.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
-    const eq = item.indexOf('=');
-    const name = eq < 0 ? item : item.slice(0, eq);
-    const value = eq < 0 ? '' : item.slice(eq + 1);
-    if (name === 'raftstore-thread-crash-on-put' && /^([0-9a-f]{2})+$/i.test(value)) out.crashOnPutKey = value.toLowerCase();
-    else throw new MrkvError(CommonCodes.INVALID_CONFIG, `MRKV_FAILPOINTS: unknown or malformed failpoint ${JSON.stringify(item)}`);
-  }
-  return out;
-}
-
 /** Engines and raftstore on the calling (main) thread. */
-async function openMainThreadBackend({ config, layout, logger }: OpenRaftstoreBackendArgs): Promise<RaftstoreBackend> {
-  const kv = await openRocksKvEngine({ path: layout.kvDir, logger });
+async function openMainThreadBackend({ config, layout, logger }: OpenRaftstoreBackendArgs, fp: RaftstoreThreadFailpoints | undefined): Promise<RaftstoreBackend> {
+  const disk = openDiskFailpoints(fp, logger.child({ component: 'failpoints' }));
+  let kv;
   let raft;
   try {
-    raft = await openRocksRaftLogEngine({ path: raftEngineDir(layout, 0), logger });
+    kv = await openRocksKvEngine({ path: layout.kvDir, logger, failpoints: disk.failpoints });
+    try {
+      raft = await openRocksRaftLogEngine({ path: raftEngineDir(layout, 0), logger, failpoints: disk.failpoints });
+    } catch (err) {
+      await kv.close();
+      throw err;
+    }
   } catch (err) {
-    await kv.close();
+    disk.stop();
     throw err;
   }
+  const kvEngine = kv;
   const raftEngine = raft;
   return {
-    bootstrap: bootstrapEngines(kv, raftEngine),
+    bootstrap: bootstrapEngines(kvEngine, raftEngine),
     async start(deps): Promise<RunningRaftstore> {
       const store = new Raftstore({
         storeId: deps.storeId,
         cfg: config,
-        kvEngine: kv,
+        kvEngine,
         raftEngine,
         transport: deps.transport,
         pd: deps.pd,
@@ -103,8 +97,9 @@ async function openMainThreadBackend({ config, layout, logger }: OpenRaftstoreBa
       };
     },
     async close(): Promise<void> {
+      disk.stop();
       await raftEngine.close();
-      await kv.close();
+      await kvEngine.close();
     },
   };
 }

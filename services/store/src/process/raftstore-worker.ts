@@ -21,6 +21,7 @@ import { CommonCodes, MrkvError, systemClock, type Logger } from '@mrkv/common';
 import { openRocksKvEngine, openRocksRaftLogEngine, type KvEngine, type RaftLogEngine } from '@mrkv/engine';
 import { bootstrapEngines, Raftstore, RaftstoreRawKv, type PdApi, type PdHeartbeatResponse, type RaftTransport } from '@mrkv/raftstore';
 import { raftEngineDir } from './data-dir.js';
+import { openDiskFailpoints, type OpenedDiskFailpoints } from './failpoints.js';
 import { ThreadChannel, type Handlers } from './thread-channel.js';
 import {
   packBytes,
@@ -106,6 +107,8 @@ class PortPd implements PdApi {
 class RaftstoreWorker {
   private kv: KvEngine | undefined;
   private raft: RaftLogEngine | undefined;
+  /** Disk failpoints of the engines (tests; `MRKV_FAILPOINTS`), and their file watcher. */
+  private disk: OpenedDiskFailpoints | undefined;
   private store: Raftstore | undefined;
   private rawKv: RaftstoreRawKv | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -185,9 +188,11 @@ class RaftstoreWorker {
 
   private async open(): Promise<void> {
     const { layout } = this.data;
-    const kv = await openRocksKvEngine({ path: layout.kvDir, logger: this.logger });
+    this.disk = openDiskFailpoints(this.data.failpoints, this.logger.child({ component: 'failpoints' }));
+    const failpoints = this.disk.failpoints;
+    const kv = await openRocksKvEngine({ path: layout.kvDir, logger: this.logger, failpoints });
     try {
-      this.raft = await openRocksRaftLogEngine({ path: raftEngineDir(layout, 0), logger: this.logger });
+      this.raft = await openRocksRaftLogEngine({ path: raftEngineDir(layout, 0), logger: this.logger, failpoints });
     } catch (err) {
       await kv.close();
       throw err;
@@ -242,6 +247,7 @@ class RaftstoreWorker {
 
   private async close(): Promise<void> {
     clearInterval(this.statsTimer);
+    this.disk?.stop();
     const raft = this.raft;
     const kv = this.kv;
     this.raft = undefined;

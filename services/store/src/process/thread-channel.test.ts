@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommonCodes, InvariantViolation, isMrkvError, MrkvError } from '@mrkv/common';
 import { NotLeaderError, RequestError, RequestErrorCodes } from '@mrkv/proto';
-import { parseFailpoints } from './raftstore-backend.js';
+import { parseFailpoints } from './failpoints.js';
 import { ThreadChannel, type Handlers, type PortLike } from './thread-channel.js';
 import { compact, compactDeep, packBytes, packSnapshot, RaftstoreThreadCodes, unpackBytes } from './thread-protocol.js';
 

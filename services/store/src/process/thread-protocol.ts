@@ -18,6 +18,7 @@
  */
 import { assertNever, InvariantViolation, isMrkvError, MrkvError, type LogLevel, type WireError } from '@mrkv/common';
 import { reviveRegionError, type Region, type RequestContext, type Store } from '@mrkv/proto';
+import type { DiskFailpointSettings } from '@mrkv/engine';
 import type { KvPair, PdHeartbeatResponse, RaftstoreConfig, RawCasOptions, RawCasResult, RawScanOptions, RegionHeartbeat, StoreStats } from '@mrkv/raftstore';
 import type { DataDirLayout } from './data-dir.js';
 
@@ -42,14 +43,18 @@ export interface RaftstoreWorkerData {
   readonly log: { readonly level: LogLevel; readonly file: string };
   /** How often the worker posts a {@link StatsSnapshot}. */
   readonly statsIntervalMs: number;
-  /** Fault injection for tests (`MRKV_FAILPOINTS`, see raftstore-backend.ts). */
+  /** Fault injection for tests (`MRKV_FAILPOINTS`, see failpoints.ts). */
   readonly failpoints?: RaftstoreThreadFailpoints;
 }
 
-/** Faults the raftstore thread can be told to inject. */
+/** Faults the raftstore (thread) can be told to inject (failpoints.ts parses them). */
 export interface RaftstoreThreadFailpoints {
   /** Hex of a key: a RawPut of it crashes the thread with an uncaught error. */
   readonly crashOnPutKey?: string;
+  /** Disk failpoints of both engines from start-up (`@mrkv/engine` `DiskFailpoints`). */
+  readonly disk?: DiskFailpointSettings;
+  /** A file the engines' thread polls for disk failpoints at runtime (`MRKV_FAILPOINTS_WATCH=1`). */
+  readonly watchFile?: string;
 }
 
 /** The raftstore's synchronously-read figures, posted by the worker and cached by main. */
