@@ -15,6 +15,8 @@
  * Timings are shortened (100 ms raft ticks, 500 ms store and region heartbeats, PD ticking every
  * 100 ms), but stay well above what a loaded 2-core box needs to keep leases steady.
  */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCtl } from '@mrkv/ctl';
 import { ClusterView, type RegionView } from '@mrkv/playground';
 import { PdProcess } from '../pd/pd-process.js';
@@ -98,9 +100,13 @@ export class E2eCluster {
       }
       const n = opts.stores ?? 3;
       const args = [...E2E_STORE_ARGS, ...(opts.storeArgs ?? [])];
+      // MRKV_TEST_LOG_DIR=<dir>: every store logs at info level into <dir>/store-<i>.log, and PD's
+      // output goes to <dir>/pd.log when the cluster stops (post-mortems).
+      const logDir = process.env.MRKV_TEST_LOG_DIR;
+      const logging = (i: number) => (logDir === undefined ? { logLevel: opts.storeLogLevel ?? 'warn' } : { logLevel: 'info', outputFile: join(logDir, `store-${i}.log`) });
       // One of them bootstraps the cluster (PD's Bootstrap admits exactly one); the others join it.
       const started = await Promise.allSettled(
-        Array.from({ length: n }, () => StoreProcess.start({ pd: [pd.addr], args, logLevel: opts.storeLogLevel ?? 'warn', readyTimeoutMs: READY_TIMEOUT_MS })),
+        Array.from({ length: n }, (_, i) => StoreProcess.start({ pd: [pd.addr], args, ...logging(i), readyTimeoutMs: READY_TIMEOUT_MS })),
       );
       for (const s of started) if (s.status === 'fulfilled') stores.push(s.value);
       const failed = started.find((s) => s.status === 'rejected');
@@ -210,6 +216,7 @@ export class E2eCluster {
   /** Stops PD (SIGTERM, waiting for a clean exit, or SIGKILL) and starts it again on its data and ports. */
   async restartPd(how: 'SIGTERM' | 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const exit = how === 'SIGTERM' ? await this.pdProcess.stop() : await this.pdProcess.kill();
+    this.keepPdLog();
     this.clusterView.close();
     this.pdProcess = await this.pdProcess.restart();
     this.clusterView = new ClusterView(this.pdProcess.addr);
@@ -222,7 +229,14 @@ export class E2eCluster {
     await Promise.all(this.stores.map((s) => s.kill()));
     for (const s of this.stores) s.cleanup();
     await this.pdProcess.kill();
+    this.keepPdLog();
     this.pdProcess.cleanup();
+  }
+
+  /** With MRKV_TEST_LOG_DIR: appends the (exited) PD process's output to `<dir>/pd.log`. */
+  private keepPdLog(): void {
+    const logDir = process.env.MRKV_TEST_LOG_DIR;
+    if (logDir !== undefined) appendFileSync(join(logDir, 'pd.log'), this.pdProcess.lines.map((l) => l + '\n').join(''));
   }
 
   /** Output tails of every process, for failure messages. */

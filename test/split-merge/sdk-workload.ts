@@ -33,6 +33,12 @@ export class SdkWorkload {
   /** Bytes the grower got acknowledged. */
   grownBytes = 0;
   readonly errors = new Map<string, number>();
+  /** The last few failures, newest last, with when they happened (for failure messages). */
+  readonly recentErrors: string[] = [];
+  /** Longest time between two answered register operations, and when it ended (ms since start). */
+  longestGap = { ms: 0, endedAtMs: 0 };
+  private readonly startedAt = Date.now();
+  private lastOkAt = Date.now();
   private readonly clients: RawClient[];
   private readonly grower: RawClient;
   private readonly loops: Promise<void>[] = [];
@@ -61,7 +67,9 @@ export class SdkWorkload {
     const target = this.counts.ok + n;
     const deadline = Date.now() + timeoutMs;
     while (this.counts.ok < target) {
-      if (Date.now() > deadline) throw new Error(`${n} answered operations not reached in ${timeoutMs} ms (errors: ${this.errorSummary()})`);
+      if (Date.now() > deadline) {
+        throw new Error(`${n} answered operations not reached in ${timeoutMs} ms (errors: ${this.errorSummary()}; last: ${this.recentErrors.join(' | ')})`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -143,6 +151,9 @@ export class SdkWorkload {
       const out = await run(c, input);
       this.history.ok(h, out);
       this.counts.ok++;
+      const now = Date.now();
+      if (now - this.lastOkAt > this.longestGap.ms) this.longestGap = { ms: now - this.lastOkAt, endedAtMs: now - this.startedAt };
+      this.lastOkAt = now;
       return out;
     } catch (e) {
       this.noteError(e);
@@ -157,6 +168,8 @@ export class SdkWorkload {
   private noteError(e: unknown): void {
     const m = isClientError(e) ? e.code : e instanceof Error ? e.message.slice(0, 80) : String(e);
     this.errors.set(m, (this.errors.get(m) ?? 0) + 1);
+    this.recentErrors.push(`+${Date.now() - this.startedAt}ms ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`);
+    if (this.recentErrors.length > 8) this.recentErrors.shift();
   }
 }
 

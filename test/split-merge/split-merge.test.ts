@@ -6,7 +6,7 @@
  * two of them back. The client history must be linearizable per key, and every acknowledged grown
  * key readable at the end.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatResult } from '@mrkv/checker';
@@ -46,6 +46,47 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+/** The last `n` lines of a log file, or why it could not be read. */
+function logTail(file: string, n: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch (e) {
+    return `(no log: ${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
+/**
+ * What the cluster looks like when the workload stalls: each store's /status (or why it did not
+ * answer), the last lines of each store's log, and PD's region list.
+ */
+async function describeCluster(pg: Playground): Promise<string> {
+  const parts: string[] = [];
+  for (const s of pg.layout.stores) {
+    const status = await fetch(`http://${s.statusAddr}/status`, { signal: AbortSignal.timeout(2_000) })
+      .then((r) => r.text())
+      .catch((e: unknown) => `no /status: ${e instanceof Error ? e.message : String(e)}`);
+    const tail = logTail(s.logFile, 8);
+    parts.push(`--- ${s.name} ${s.addr}: ${status.trim()}\n${tail}`);
+  }
+  const rows = await regionList(pg.pdAddress).catch((e: unknown) => `region list failed: ${e instanceof Error ? e.message : String(e)}`);
+  parts.push(`--- regions: ${JSON.stringify(rows)}`);
+  return parts.join('\n');
+}
+
+/**
+ * Waits for `n` more answered register operations; a store that exits fails the wait at once,
+ * and a stall fails it with the cluster's state attached.
+ */
+async function answered(pg: Playground, w: SdkWorkload, n: number): Promise<void> {
+  const exited = pg.failure.then((e) => Promise.reject(e));
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([w.waitOk(n), exited]);
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${await describeCluster(pg)}`, { cause: e });
+  }
+}
+
 /** True if the rows tile the key space in key order. */
 function tiles(rows: readonly RegionRow[]): boolean {
   let expect = '';
@@ -57,7 +98,9 @@ function tiles(rows: readonly RegionRow[]): boolean {
   return false;
 }
 
-const dir = tempDir('mrkv-split-merge-');
+// MRKV_TEST_LOG_DIR=<dir>: the playground (PD and store logs under <dir>/pg/logs) is kept there.
+const logDir = process.env.MRKV_TEST_LOG_DIR;
+const dir = logDir ? { path: logDir, cleanup: () => undefined } : tempDir('mrkv-split-merge-');
 let playground: Playground | undefined;
 let workload: SdkWorkload | undefined;
 afterAll(async () => {
@@ -97,7 +140,7 @@ describe.runIf(process.env.MRKV_SPLIT_MERGE_PROCESS === '1')('split and merge ac
     // Register keys in the first, second and last regions; the grower fills the third ('k8…'-'kc…').
     const keys = ['k00000001/r', 'k40000001/r', 'kc0000001/r', 'kf0000001/r'];
     workload = new SdkWorkload({ pdAddr: pd, keys, growPrefix: 'k9/' }).start();
-    await workload.waitOk(30);
+    await answered(playground, workload, 30);
     const grownRegion = initial.find((r) => r.startKey <= 'k9/' && (r.endKey === '' || 'k9/' < r.endKey))!;
     const split = await waitFor('the split checker to split the growing region twice', async () => {
       const rows = await regionList(pd);
@@ -123,7 +166,7 @@ describe.runIf(process.env.MRKV_SPLIT_MERGE_PROCESS === '1')('split and merge ac
     const table = await ctl(pd, 'region', 'list');
     expect(table.code).toBe(0);
     for (const r of inGrown) expect(table.out).toMatch(new RegExp(`│ ${r.id} +│ ${r.startKey} +│`));
-    await workload.waitOk(30);
+    await answered(playground, workload, 30);
 
     // Merge the first two regions of the grown range with an operator.
     const [source, target] = [inGrown[0]!, inGrown[1]!];
@@ -136,9 +179,10 @@ describe.runIf(process.env.MRKV_SPLIT_MERGE_PROCESS === '1')('split and merge ac
     }, 30_000);
     const t = merged.find((r) => r.id === target.id)!;
     expect(t.epoch.version).toBeGreaterThan(Math.max(source.epoch.version, target.epoch.version));
-    await workload.waitOk(30);
+    await answered(playground, workload, 30);
 
     await workload.stop();
+    console.log(`[split-merge] ${stable.length} regions; register ops ok ${workload.counts.ok}, failed ${workload.counts.fail}, indeterminate ${workload.counts.info}; longest gap ${workload.longestGap.ms} ms (ended at +${workload.longestGap.endedAtMs} ms); errors: ${workload.errorSummary() || 'none'}`);
     const missing = await workload.finalReads();
     expect(missing).toEqual([]);
     expect(workload.grown.size).toBeGreaterThan(0);
