@@ -3,8 +3,7 @@
  * recording a history, and one fault per scenario: kill -9 of the leader's store, of every store
  * at once, of the leader under heavy writes; the leader cut off from the majority; a follower cut
  * off then healed; the leader frozen with SIGSTOP; a follower frozen until it needs a snapshot;
- * a full disk on one follower and on a majority; kill -9 of every store during slow fsyncs
- * (disk-faults.ts).
+ * a full disk on one follower and on a majority; kill -9 during slow fsyncs (disk-faults.ts).
  * Every scenario ends with the same verdicts (scenario.ts): the history is linearizable, every
  * acknowledged write is readable, and the cluster took writes again (recovery time printed).
  *
@@ -268,7 +267,7 @@ describe.sequential('chaos', () => {
     for (let round = 0; round < PROFILE.rounds; round++) expectSound(await diskFullMajority(cluster, `disk-full-majority-${round}`));
   }, timeout);
 
-  it('kill -9 of every store during slow fsyncs: acknowledged writes survive, in-flight ones are undetermined', async () => {
+  it('kill -9 during slow fsyncs (the leader; long profile: every store): acknowledged writes survive, in-flight ones are undetermined', async () => {
     for (let round = 0; round < PROFILE.rounds; round++) expectSound(await slowFsyncKill(cluster, `slow-fsync-kill-${round}`));
   }, timeout);
 
