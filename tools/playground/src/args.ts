@@ -1,6 +1,6 @@
 /**
  * `mrkv-playground` flags: `[--stores N] [--dir D] [--base-port P] [--regions K] [--clean]`
- * (issue 8's command contract), plus `--timeout` and `--log-level`.
+ * (issue 8's command contract), plus `--no-scatter`, `--timeout` and `--store-arg`.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PlaygroundCodes, PlaygroundError } from './errors.js';
@@ -11,6 +11,8 @@ export interface PlaygroundArgs {
   readonly dir: string;
   readonly basePort: number;
   readonly regions: number;
+  /** Scatter the pre-split regions over the stores (`--no-scatter` turns it off). */
+  readonly scatter: boolean;
   readonly clean: boolean;
   /** Start-up deadline, ms. */
   readonly timeoutMs: number;
@@ -36,6 +38,7 @@ export function parsePlaygroundArgs(argv: readonly string[], write: (s: string) 
     .option('--dir <path>', 'data and logs directory (reused unless --clean)', './.playground')
     .option('--base-port <port>', 'PD port; stores on the next ports, status ports from +100 (0: any free ports)', int(0, 65535), 2379)
     .option('--regions <k>', 'pre-split the key space into k regions', int(1, 4096), 1)
+    .option('--no-scatter', 'leave the pre-split regions where the split put them (default: PD scatters them)')
     .option('--clean', 'remove the directory first', false)
     .option('--timeout <seconds>', 'start-up deadline', int(1, 3600), 60)
     .option('--store-arg <flag>', 'extra flag for every store (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -45,10 +48,10 @@ export function parsePlaygroundArgs(argv: readonly string[], write: (s: string) 
     cmd.parse([...argv], { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version')) {
-      return { stores: 0, dir: '', basePort: 0, regions: 0, clean: false, timeoutMs: 0, storeArgs: [], helpShown: true };
+      return { stores: 0, dir: '', basePort: 0, regions: 0, scatter: false, clean: false, timeoutMs: 0, storeArgs: [], helpShown: true };
     }
     throw new PlaygroundError(PlaygroundCodes.INVALID_ARGUMENT, e instanceof Error ? e.message : String(e), { cause: e });
   }
-  const o = cmd.opts<{ stores: number; dir: string; basePort: number; regions: number; clean: boolean; timeout: number; storeArg: string[] }>();
-  return { stores: o.stores, dir: o.dir, basePort: o.basePort, regions: o.regions, clean: o.clean, timeoutMs: o.timeout * 1000, storeArgs: o.storeArg.flatMap((a) => a.split(' ')) };
+  const o = cmd.opts<{ stores: number; dir: string; basePort: number; regions: number; scatter: boolean; clean: boolean; timeout: number; storeArg: string[] }>();
+  return { stores: o.stores, dir: o.dir, basePort: o.basePort, regions: o.regions, scatter: o.scatter, clean: o.clean, timeoutMs: o.timeout * 1000, storeArgs: o.storeArg.flatMap((a) => a.split(' ')) };
 }

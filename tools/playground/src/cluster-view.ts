@@ -2,11 +2,11 @@
  * What the playground asks the cluster, over the wire as any client would: PD for its cluster id,
  * the region map (walked key by key with GetRegion, so it works against any PD that serves
  * GetRegion) and store addresses; the region leaders' stores for the smoke write/read and for
- * pre-splitting (tikvpb.SplitRegion). Region errors are answers to wait out (a leader is being
+ * pre-splitting (tikvpb.SplitRegion); PD's admin service for scattering the pre-split regions. Region errors are answers to wait out (a leader is being
  * elected, a split is applying), so each step is retried until the caller's deadline.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createPdClient, createTikvClient, type PDClient, type TikvClient, type errorpb, type metapb } from '@mrkv/proto';
+import { createPdAdminClient, createPdClient, createTikvClient, type PDClient, type PdAdminClient, type TikvClient, type errorpb, type metapb, type pdadmin } from '@mrkv/proto';
 
 /** Per-call gRPC deadline. */
 const CALL_TIMEOUT_MS = 3000;
@@ -39,6 +39,7 @@ export function regionErrorText(e: errorpb.Error__Output): string {
 export class ClusterView {
   private readonly pd: PDClient;
   private readonly stores = new Map<string, TikvClient>();
+  private admin: PdAdminClient | undefined;
   private clusterId: string | undefined;
 
   constructor(readonly pdAddress: string) {
@@ -141,8 +142,26 @@ export class ClusterView {
     return { sent: inside.length };
   }
 
+  /**
+   * Asks PD to scatter regions (mrkv.pdadmin ScatterRegions): the listed ids, or every region when
+   * none are listed. Resolves with the operators PD added and the regions it skipped.
+   */
+  async scatter(regionIds: readonly string[], group: string): Promise<pdadmin.ScatterRegionsResponse__Output> {
+    const admin = (this.admin ??= createPdAdminClient(this.pdAddress));
+    return unary<pdadmin.ScatterRegionsResponse__Output>((o, cb) => admin.ScatterRegions({ regionIds: [...regionIds], group }, o, cb));
+  }
+
+  /** Ids of the operators PD is running now (mrkv.pdadmin ListOperators). */
+  async runningOperatorIds(): Promise<Set<string>> {
+    const admin = (this.admin ??= createPdAdminClient(this.pdAddress));
+    const res = await unary<pdadmin.ListOperatorsResponse__Output>((o, cb) => admin.ListOperators({}, o, cb));
+    return new Set(res.operators.map((op) => String(op.id)));
+  }
+
   /** Closes every connection. */
   close(): void {
+    this.admin?.close();
+    this.admin = undefined;
     this.pd.close();
     for (const c of this.stores.values()) c.close();
     this.stores.clear();

@@ -15,5 +15,7 @@ export { freePorts, assertPortsFree } from './ports.js';
 export { parsePlaygroundArgs } from './args.js';
 export type { PlaygroundArgs } from './args.js';
 export { formatStatus } from './status-line.js';
+export { scatterPresplit, formatScatterReport, PLAYGROUND_SCATTER_GROUP, RETRYABLE_SKIPS } from './scatter.js';
+export type { ScatterReport, ScatterOptions } from './scatter.js';
 export { PlaygroundCodes, PlaygroundError } from './errors.js';
 export type { PlaygroundCode } from './errors.js';

@@ -9,6 +9,7 @@ import type { Logger, LogFn } from '@mrkv/common';
 import { parsePlaygroundArgs } from './args.js';
 import { PlaygroundCodes, PlaygroundError } from './errors.js';
 import { startPlayground, type Playground } from './playground.js';
+import { formatScatterReport } from './scatter.js';
 import { formatStatus } from './status-line.js';
 
 /** Status refresh period. */
@@ -42,6 +43,7 @@ function printReady(pg: Playground): void {
     `PD status: http://${layout.host}:${layout.pd.statusPort}`,
     ...layout.stores.map((s) => `${s.name}: ${s.addr} (status http://${s.statusAddr})`),
     `data and logs: ${layout.dir}`,
+    ...(pg.scatter === undefined ? [] : [formatScatterReport(pg.scatter)]),
     '',
     'Try:',
     `  pnpm ctl --pd ${pg.pdAddress} stores`,
@@ -81,6 +83,7 @@ async function main(): Promise<number> {
       dir,
       basePort: args.basePort,
       regions: args.regions,
+      scatter: args.scatter,
       clean: args.clean,
       readyTimeoutMs: args.timeoutMs,
       storeArgs: args.storeArgs,

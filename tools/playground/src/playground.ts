@@ -9,7 +9,9 @@
  * 3. start the stores; wait until PD knows all of them and every region has a leader;
  * 4. `regions` > 1: split at `evenSplitKeys(regions)` through the leaders' SplitRegion and wait
  *    for leaders again;
- * 5. smoke check: write a key and read it back through the region leader.
+ * 5. `regions` > 1 (unless `scatter: false`): ask PD to scatter the regions over the stores and
+ *    wait, up to `scatterSettleMs`, for the moves to end (scatter.ts);
+ * 6. smoke check: write a key and read it back through the region leader.
  * A child that exits meanwhile fails the start at once with its last log lines; so does the
  * deadline, naming the step it was waiting for. Either way every child is stopped first.
  *
@@ -24,6 +26,7 @@ import { ClusterView, type RegionView } from './cluster-view.js';
 import { PlaygroundCodes, PlaygroundError } from './errors.js';
 import { evenSplitKeys, layoutPorts, planLayout, type Layout } from './layout.js';
 import { assertPortsFree } from './ports.js';
+import { scatterPresplit, type ScatterReport } from './scatter.js';
 
 /** The repository root (this file is tools/playground/{src,dist}/playground.*). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,6 +49,10 @@ export interface PlaygroundOptions {
   readonly basePort?: number;
   /** Regions to pre-split the key space into (default 1: no split). */
   readonly regions?: number;
+  /** Scatter the pre-split regions over the stores, peers and leaders (default true). */
+  readonly scatter?: boolean;
+  /** How long start-up waits for the scatter's moves to end (default 30 s, within the start deadline). */
+  readonly scatterSettleMs?: number;
   /** Remove the directory's data first. */
   readonly clean?: boolean;
   /** Listen host (default 127.0.0.1). */
@@ -88,6 +95,8 @@ export interface Playground {
   readonly layout: Layout;
   /** PD's client address, `host:port`. */
   readonly pdAddress: string;
+  /** What the scatter of the pre-split regions did (undefined when nothing was scattered). */
+  readonly scatter: ScatterReport | undefined;
   /** Resolves with the first child that exits unexpectedly (never resolves otherwise). */
   readonly failure: Promise<PlaygroundError>;
   /** The cluster now (never throws; unanswered parts are marked). */
@@ -115,6 +124,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   };
   const deadline = Date.now() + opts.readyTimeoutMs;
   const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) => waitUntil(what, probe, children, deadline, options.signal);
+  let scatter: ScatterReport | undefined;
 
   try {
     log.info({ dir: opts.dir, pd: layout.pd.addr }, 'starting PD');
@@ -125,6 +135,13 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     await waitFor(`PD to know ${opts.stores} stores`, async () => ((await view.storeCount()) >= opts.stores ? true : undefined));
     await waitFor('every region to have a leader', () => allLed(view));
     if (opts.regions > 1) await presplit(view, opts.regions, waitFor);
+    if (opts.regions > 1 && opts.scatter) {
+      const pause = async () => {
+        await assertAlive(children, options.signal);
+        await new Promise((r) => setTimeout(r, 200));
+      };
+      scatter = await scatterPresplit(view, { settleMs: Math.min(opts.scatterSettleMs, Math.max(0, deadline - Date.now() - 5000)), pause, logger: log });
+    }
     await waitFor('the smoke write and read', () => smoke(view));
     log.info({ pd: layout.pd.addr }, 'playground is ready');
   } catch (e) {
@@ -139,6 +156,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   return {
     layout,
     pdAddress: layout.pd.addr,
+    scatter,
     failure,
     status: () => clusterStatus(view, layout, children),
     stop: () => (stopped ??= stopAll()),
@@ -150,6 +168,8 @@ interface ResolvedOptions {
   readonly dir: string;
   readonly basePort: number;
   readonly regions: number;
+  readonly scatter: boolean;
+  readonly scatterSettleMs: number;
   readonly clean: boolean;
   readonly host: string;
   readonly readyTimeoutMs: number;
@@ -165,6 +185,8 @@ function resolveOptions(o: PlaygroundOptions): ResolvedOptions {
     dir: resolve(o.dir ?? '.playground'),
     basePort: o.basePort ?? 2379,
     regions: o.regions ?? 1,
+    scatter: o.scatter ?? true,
+    scatterSettleMs: o.scatterSettleMs ?? 30_000,
     clean: o.clean ?? false,
     host: o.host ?? '127.0.0.1',
     readyTimeoutMs: o.readyTimeoutMs ?? 60_000,
@@ -211,12 +233,7 @@ function spawnService(name: string, layout: Layout, opts: ResolvedOptions, index
  */
 async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, children: readonly Child[], deadline: number, signal?: AbortSignal): Promise<T> {
   for (;;) {
-    if (signal?.aborted) throw new PlaygroundError(PlaygroundCodes.CANCELLED, `start-up cancelled while waiting for ${what}`, { cause: signal.reason });
-    const dead = children.find((c) => !c.running);
-    if (dead) {
-      await dead.exited;
-      throw dead.exitError();
-    }
+    await assertAlive(children, signal, what);
     let last = '';
     try {
       const v = await probe();
@@ -229,6 +246,16 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, c
       throw new PlaygroundError(PlaygroundCodes.NOT_READY, `timed out waiting for ${what}${last ? ` (last: ${last})` : ''}`, { details: { waitingFor: what } });
     }
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Throws CANCELLED if `signal` aborted, or the exit error of a child that died. */
+async function assertAlive(children: readonly Child[], signal: AbortSignal | undefined, what = 'the scatter'): Promise<void> {
+  if (signal?.aborted) throw new PlaygroundError(PlaygroundCodes.CANCELLED, `start-up cancelled while waiting for ${what}`, { cause: signal.reason });
+  const dead = children.find((c) => !c.running);
+  if (dead) {
+    await dead.exited;
+    throw dead.exitError();
   }
 }
 

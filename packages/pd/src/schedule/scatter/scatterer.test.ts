@@ -85,22 +85,25 @@ describe('RegionScatterer through the PlacementDriver', () => {
   });
 
   it('skips regions that cannot move now, with a reason each, and scatters the rest', async () => {
-    const sims = layout(6, [1, 2, 3]);
+    const sims = layout(7, [1, 2, 3]);
     const env = await env5(sims);
-    // region 1: an operator runs; 2: a pending peer; 3: a learner; 4: a down peer
+    // region 1: an operator runs; 2: a pending peer; 3: a learner; 4: a down peer; 5: 2 voters
     await env.pd.addAdminOperator({ type: 'transfer-leader', regionId: 1, toStore: 2 });
     await env.pd.regionHeartbeat({ ...info(sims[1]!.meta), leader: sims[1]!.leader, term: 1, pendingPeers: [sims[1]!.meta.peers[2]!] });
     sims[2]!.meta = { ...sims[2]!.meta, peers: [...sims[2]!.meta.peers, peer(399, 4, 'Learner')], regionEpoch: { version: 2, confVer: 2 } };
     await env.pd.regionHeartbeat({ ...info(sims[2]!.meta), leader: sims[2]!.leader, term: 1 });
     await env.pd.regionHeartbeat({ ...info(sims[3]!.meta), leader: sims[3]!.leader, term: 1, downPeers: [{ peer: sims[3]!.meta.peers[1]!, downSeconds: 30 }] });
-    const out = await env.pd.scatterRegions({ regionIds: [1, 2, 3, 4, 5, 6, 77] });
+    sims[4]!.meta = { ...sims[4]!.meta, peers: sims[4]!.meta.peers.slice(0, 2), regionEpoch: { version: 2, confVer: 2 } };
+    await env.pd.regionHeartbeat({ ...info(sims[4]!.meta), leader: sims[4]!.leader, term: 1 });
+    const out = await env.pd.scatterRegions({ regionIds: [1, 2, 3, 4, 5, 6, 7, 77] });
     const codes = Object.fromEntries(out.skipped.map((s) => [s.regionId, s.code]));
-    expect(codes).toMatchObject({ 1: 'has-operator', 2: 'pending-peer', 3: 'learner', 4: 'down-peer', 77: 'not-found' });
+    expect(codes).toMatchObject({ 1: 'has-operator', 2: 'pending-peer', 3: 'learner', 4: 'down-peer', 5: 'replica-count', 77: 'not-found' });
+    expect(out.skipped.find((s) => s.regionId === 5)!.reason).toBe('has 2 voters, max-replicas is 3');
     expect(out.skipped.find((s) => s.regionId === 1)!.reason).toMatch(/^already has an operator: transfer leader/);
     expect(out.skipped.find((s) => s.regionId === 2)!.reason).toBe('has a pending peer 203 on store 3');
-    // 5 is the group's first region and stays; 6 moves
-    expect(codes[5]).toBe('in-place');
-    expect(out.operators.map((o) => o.regionId)).toEqual([6]);
+    // 6 is the group's first region and stays; 7 moves
+    expect(codes[6]).toBe('in-place');
+    expect(out.operators.map((o) => o.regionId)).toEqual([7]);
     // the running operator was left alone (scatter never replaces one)
     expect(env.pd.operators.get(1)!.source).toBe('admin');
   });

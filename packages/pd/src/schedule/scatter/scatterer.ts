@@ -6,8 +6,9 @@
  * Phases, per call:
  * 1. look each region up afresh (a region the call waited on may have changed);
  * 2. skip the ones that cannot move now, with a reason: unknown, no leader yet, pending or down
- *    peers, learners, an operator already running (scatter never replaces one), fewer Up stores
- *    than voters, or `region-schedule-limit` scatter operators already running;
+ *    peers, learners, another voter count than `max-replicas` (the replica checker's to fix
+ *    first, as PD refuses those), an operator already running (scatter never replaces one),
+ *    fewer Up stores than voters, or `region-schedule-limit` scatter operators already running;
  * 3. pick target stores and a target leader from the group's counts ({@link pickScatterPlacement});
  *    a region already where the group wants it needs no operator and is reported `in-place`;
  * 4. build the operator ({@link scatterOperator}: add learner, promote, move the leader off a
@@ -46,6 +47,7 @@ export type ScatterSkipCode =
   | 'pending-peer'
   | 'down-peer'
   | 'learner'
+  | 'replica-count'
   | 'has-operator'
   | 'too-few-stores'
   | 'limit'
@@ -174,6 +176,7 @@ function unmovable(r: RegionInfo, ctx: ScheduleContext): [ScatterSkipCode, strin
   if (down !== undefined) return ['down-peer', `has a down peer ${down.peer.id} on store ${down.peer.storeId}`];
   const learner = r.meta.peers.find((p) => p.role !== 'Voter');
   if (learner !== undefined) return ['learner', `has a ${learner.role} peer ${learner.id} on store ${learner.storeId}; scatter moves voters only`];
+  if (r.meta.peers.length !== ctx.config.maxReplicas) return ['replica-count', `has ${r.meta.peers.length} voters, max-replicas is ${ctx.config.maxReplicas}`];
   if (!ctx.underLimit('scatter')) return ['limit', `region-schedule-limit reached (${ctx.config.regionScheduleLimit} scatter operators running)`];
   return undefined;
 }
