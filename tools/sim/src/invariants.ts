@@ -84,10 +84,31 @@ export interface ChainTamper {
   (storeId: number, regionId: number, e: Entry, digest: number): number;
 }
 
+/** A store's peer as the sweep reads it. */
+type SweptPeer = Raftstore['peers'] extends Map<number, infer P> ? P : never;
+
+/** The last region object a check saw, with the parts of it the check read (identity compared). */
+interface SeenRegion {
+  region: Region;
+  epoch: Region['regionEpoch'];
+  startKey: Uint8Array;
+  endKey: Uint8Array;
+}
+
+function sameRegion(seen: SeenRegion | undefined, r: Region): boolean {
+  return seen !== undefined && seen.region === r && seen.epoch === r.regionEpoch && seen.startKey === r.startKey && seen.endKey === r.endKey;
+}
+
+function seenRegion(r: Region): SeenRegion {
+  return { region: r, epoch: r.regionEpoch, startKey: r.startKey, endKey: r.endKey };
+}
+
 export class InvariantChecker {
   readonly violations: Violation[] = [];
-  /** (region:term) → the peer that led it. */
-  private readonly leaders = new Map<string, number>();
+  /** region → term → the peer that led it. */
+  private readonly leaders = new Map<number, Map<number, number>>();
+  /** Per live peer object: the term in which the sweep last saw it lead (that (region, term, peer) is recorded). */
+  private readonly leaderChecked = new WeakMap<object, number>();
   /** Per region: index → chained checksum of the first replica that applied it. */
   private readonly chains = new Map<number, Map<number, number>>();
   /** Per (store, region): the peer's own chain. */
@@ -96,8 +117,16 @@ export class InvariantChecker {
   private readonly committed = new Map<number, Map<number, number>>();
   /** Per live peer object: the highest committed index already compared. */
   private readonly commitChecked = new WeakMap<object, number>();
-  /** Per (store, region): the highest epoch seen. */
-  private readonly epochs = new Map<string, { version: number; confVer: number }>();
+  /** store → region → the highest epoch seen. */
+  private readonly epochs = new Map<number, Map<number, { version: number; confVer: number }>>();
+  /**
+   * Per store object: its region index as last checked for overlaps (the regions in order). The
+   * check is skipped while the index holds the same region objects with the same epoch and key
+   * objects (regions are replaced, not edited, when they change).
+   */
+  private readonly rangesChecked = new WeakMap<object, SeenRegion[]>();
+  /** The newest regions of the last tiling check (by id); skipped while the same ones are newest. */
+  private tilingChecked = new Map<number, SeenRegion>();
   /** Entries applied (all replicas), for the report. */
   applied = 0;
 
@@ -134,9 +163,13 @@ export class InvariantChecker {
   }
 
   private onLeader(regionId: number, peerId: number, term: number): void {
-    const key = `${regionId}:${term}`;
-    const prev = this.leaders.get(key);
-    if (prev === undefined) this.leaders.set(key, peerId);
+    let terms = this.leaders.get(regionId);
+    if (terms === undefined) {
+      terms = new Map();
+      this.leaders.set(regionId, terms);
+    }
+    const prev = terms.get(term);
+    if (prev === undefined) terms.set(term, peerId);
     else if (prev !== peerId) this.fail('two-leaders', `region ${regionId} has two leaders in term ${term}: peers ${prev} and ${peerId}`);
   }
 
@@ -176,28 +209,47 @@ export class InvariantChecker {
 
   private onEpoch(storeId: number, region: Region): void {
     if (region.peers.length === 0) return;
-    const key = `${storeId}:${region.id}`;
+    let regions = this.epochs.get(storeId);
+    if (regions === undefined) {
+      regions = new Map();
+      this.epochs.set(storeId, regions);
+    }
     const e = region.regionEpoch;
-    const prev = this.epochs.get(key);
-    if (prev !== undefined && (e.version < prev.version || e.confVer < prev.confVer)) {
+    const prev = regions.get(region.id);
+    if (prev === undefined) {
+      regions.set(region.id, { version: e.version, confVer: e.confVer });
+      return;
+    }
+    if (e.version < prev.version || e.confVer < prev.confVer) {
       this.fail(
         'epoch-regress',
         `store ${storeId} region ${region.id}: epoch went back from (conf_ver ${prev.confVer}, version ${prev.version}) to (conf_ver ${e.confVer}, version ${e.version})`,
       );
     }
-    this.epochs.set(key, { version: Math.max(e.version, prev?.version ?? 0), confVer: Math.max(e.confVer, prev?.confVer ?? 0) });
+    prev.version = Math.max(e.version, prev.version);
+    prev.confVer = Math.max(e.confVer, prev.confVer);
   }
 
   /**
    * The sweep over the running stores: leaders, committed prefixes, epochs, region ranges.
-   * Cost: O(peers + newly committed entries + regions log regions).
+   * Cost: O(peers + newly committed entries), plus O(regions log regions) when the region
+   * objects changed since the last sweep (what was checked for the same objects is not checked
+   * again: the result could not differ).
    */
   sweep(stores: ReadonlyMap<number, Raftstore>): void {
-    const newest = new Map<number, Region>();
+    const newest = this.newest;
+    newest.clear();
     for (const [storeId, store] of stores) {
       for (const p of store.peers.values()) {
         if (p.destroyed) continue;
-        if (p.isLeader) this.onLeader(p.regionId, p.peerId, p.term);
+        if (p.isLeader) {
+          // (region, term, peer) is recorded once; seeing the same peer lead the same term again changes nothing.
+          const term = p.term;
+          if (this.leaderChecked.get(p) !== term) {
+            this.onLeader(p.regionId, p.peerId, term);
+            this.leaderChecked.set(p, term);
+          }
+        }
         this.checkCommitted(storeId, p);
         if (!p.isInitialized) continue;
         this.onEpoch(storeId, p.region);
@@ -206,10 +258,13 @@ export class InvariantChecker {
       }
       this.checkStoreRanges(storeId, store);
     }
-    this.checkTiling([...newest.values()]);
+    this.checkTiling(newest);
   }
 
-  private checkCommitted(storeId: number, p: Raftstore['peers'] extends Map<number, infer P> ? P : never): void {
+  /** Scratch map of the sweep: region id → the newest region the running stores know. */
+  private readonly newest = new Map<number, Region>();
+
+  private checkCommitted(storeId: number, p: SweptPeer): void {
     const commit = p.rawNode.commitIndex;
     const upTo = Math.min(commit, p.storage.lastIndex());
     const from = Math.max(this.commitChecked.get(p) ?? 0, p.storage.firstIndex() - 1);
@@ -233,6 +288,9 @@ export class InvariantChecker {
 
   private checkStoreRanges(storeId: number, store: Raftstore): void {
     const all = store.ctx.meta.index.all();
+    const seen = this.rangesChecked.get(store);
+    if (seen !== undefined && seen.length === all.length && all.every((r, i) => sameRegion(seen[i], r))) return;
+    this.rangesChecked.set(store, all.map(seenRegion));
     for (let i = 1; i < all.length; i++) {
       const a = all[i - 1]!;
       const b = all[i]!;
@@ -243,7 +301,20 @@ export class InvariantChecker {
     }
   }
 
-  private checkTiling(regions: Region[]): void {
+  private checkTiling(newest: ReadonlyMap<number, Region>): void {
+    const seen = this.tilingChecked;
+    if (seen.size === newest.size) {
+      let same = true;
+      for (const [id, r] of newest) {
+        if (!sameRegion(seen.get(id), r)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return;
+    }
+    this.tilingChecked = new Map([...newest].map(([id, r]) => [id, seenRegion(r)]));
+    const regions = [...newest.values()];
     if (regions.length === 0) return;
     regions.sort((a, b) => compareBytes(a.startKey, b.startKey));
     if (regions[0]!.startKey.length !== 0) {

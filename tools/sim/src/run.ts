@@ -59,7 +59,7 @@ export interface RunResult {
   /** The last trace lines (always) and the full trace (with `keepTrace`). */
   readonly traceTail: readonly string[];
   readonly trace: string;
-  /** The client history as mrkv-jsonl (`pnpm check-history` reads it). */
+  /** The client history as mrkv-jsonl (`pnpm check-history` reads it); serialized when first read. */
   readonly history: string;
   /** The checker's explanation, for a non-linearizable history. */
   readonly explanation: string | undefined;
@@ -111,11 +111,7 @@ export async function runSimulation(o: SimOptions, hooks: RunHooks = {}): Promis
     thinkMs: [0, 30],
     tamperGet: hooks.tamperGet,
   });
-  const stores = () => {
-    const m = new Map<number, Raftstore>();
-    for (const id of cluster.running()) m.set(id, cluster.store(id));
-    return m;
-  };
+  const stores = runningStores(cluster);
   const attach = (id: number) => {
     const store = cluster.store(id);
     instances.add(store);
@@ -175,6 +171,7 @@ export async function runSimulation(o: SimOptions, hooks: RunHooks = {}): Promis
   }
   if (checker.failed) verdict = 'fail';
   for (const v of checker.violations) trace.emit('violation', { invariant: v.kind, message: v.message });
+  let jsonl: string | undefined;
   const regions = new Set<number>();
   for (const s of stores().values()) for (const id of s.peers.keys()) regions.add(id);
   return {
@@ -199,8 +196,37 @@ export async function runSimulation(o: SimOptions, hooks: RunHooks = {}): Promis
     },
     traceTail: trace.last(),
     trace: trace.text(),
-    history: history.toJsonl(),
+    // Most runs pass and nobody reads their history: serialize it on demand.
+    get history(): string {
+      jsonl ??= history.toJsonl();
+      return jsonl;
+    },
     explanation,
+  };
+}
+
+/**
+ * The running stores by id, as a function the driver calls after every event: the map is rebuilt
+ * only when a store started, stopped or restarted since the last call (the sweep runs per event).
+ */
+function runningStores(cluster: TestCluster): () => ReadonlyMap<number, Raftstore> {
+  let map = new Map<number, Raftstore>();
+  return () => {
+    let n = 0;
+    let same = true;
+    for (const slot of cluster.stores.values()) {
+      const s = slot.store;
+      if (s === undefined) continue;
+      n++;
+      if (map.get(slot.id) !== s) {
+        same = false;
+        break;
+      }
+    }
+    if (same && n === map.size) return map;
+    map = new Map();
+    for (const slot of cluster.stores.values()) if (slot.store !== undefined) map.set(slot.id, slot.store);
+    return map;
   };
 }
 
@@ -233,6 +259,9 @@ function driver(sim: SimScheduler, checker: InvariantChecker, stores: () => Read
       (v) => ((done = true), (out = v)),
       (e: unknown) => ((done = true), (error = e)),
     );
+    // Let what starting the phase set in motion (promise chains: restarts, first requests) run at
+    // the current virtual time before the next event moves the clock.
+    await new Promise((r) => setImmediate(r));
     let idle = 0;
     while (!done) {
       if (checker.failed) throw new Stop();

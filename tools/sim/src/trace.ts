@@ -9,9 +9,23 @@ import { writeFile } from 'node:fs/promises';
 /** Fields of a trace line (JSON-serializable). */
 export type TraceFields = Record<string, string | number | boolean | null | undefined | readonly (string | number)[]>;
 
+/** A recorded line, serialized only when it is read (most lines of a passing run never are). */
+interface Line {
+  readonly t: number;
+  readonly ev: number;
+  readonly kind: string;
+  readonly fields: TraceFields;
+}
+
+function format(l: Line): string {
+  return JSON.stringify({ t: round(l.t), ev: l.ev, kind: l.kind, ...l.fields });
+}
+
 export class Trace {
-  private readonly lines: string[] = [];
-  private readonly tail: string[] = [];
+  private readonly lines: Line[] = [];
+  /** Ring buffer of the last `tailSize` lines; `next` is the slot the next line goes to. */
+  private readonly tail: Line[] = [];
+  private next = 0;
   private count = 0;
 
   /**
@@ -29,23 +43,30 @@ export class Trace {
     return this.count;
   }
 
+  /**
+   * Records a line. `fields` is kept as given and serialized when the line is read: callers pass
+   * a fresh object and do not change it afterwards.
+   */
   emit(kind: string, fields: TraceFields = {}): void {
     const { atMs, event } = this.now();
-    const line = JSON.stringify({ t: round(atMs), ev: event, kind, ...fields });
+    const line: Line = { t: atMs, ev: event, kind, fields };
     this.count++;
     if (this.keepAll) this.lines.push(line);
-    this.tail.push(line);
-    if (this.tail.length > this.tailSize) this.tail.shift();
+    if (this.tail.length < this.tailSize) this.tail.push(line);
+    else this.tail[this.next] = line;
+    this.next = (this.next + 1) % this.tailSize;
   }
 
   /** The last lines (newest last). */
   last(): readonly string[] {
-    return this.tail;
+    const n = this.tail.length;
+    const start = n < this.tailSize ? 0 : this.next;
+    return Array.from({ length: n }, (_, i) => format(this.tail[(start + i) % n]!));
   }
 
   /** The whole trace as text (empty unless `keepAll`). */
   text(): string {
-    return this.lines.length === 0 ? '' : `${this.lines.join('\n')}\n`;
+    return this.lines.length === 0 ? '' : `${this.lines.map(format).join('\n')}\n`;
   }
 
   async write(path: string): Promise<void> {

@@ -186,9 +186,13 @@ export class Workload {
     }
     const ctx = this.cluster.contextFor(region, storeId);
     const op = run(kv, ctx, input, key);
-    // The store answers every request within its own timeout; this guards against one that never does.
+    // The store answers every request within its own timeout; this guards against one that never
+    // does. The guard is cancelled once the request is answered, so it never runs as an event.
+    let cancel: () => void = () => undefined;
     const timeout = new Promise<never>((_, reject) => {
-      void this.cluster.sleep(Math.max(1, deadline - this.cluster.clock.nowMs()) + 1000).then(() => reject(new Error('no answer before the deadline')));
+      void new Promise<void>((wake) => (cancel = this.timer(Math.max(1, deadline - this.cluster.clock.nowMs()) + 1000, wake))).then(() =>
+        reject(new Error('no answer before the deadline')),
+      );
     });
     try {
       return await Promise.race([op, timeout]);
@@ -198,7 +202,20 @@ export class Workload {
         throw new RegionRefused(err);
       }
       throw err;
+    } finally {
+      cancel();
     }
+  }
+
+  /** Runs `fn` after `ms` of the cluster's time; returns the function that cancels it. */
+  private timer(ms: number, fn: () => void): () => void {
+    const sim = this.cluster.sim;
+    if (sim !== undefined) {
+      const t = sim.setTimer(ms, fn);
+      return () => t.cancel();
+    }
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
   }
 
   /** Updates the cache from a refusal; returns a store to avoid next time. */
