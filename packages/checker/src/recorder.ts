@@ -48,7 +48,8 @@ export class HistoryRecorder {
   private readonly now: () => Time;
   private readonly sink: ((line: string) => void) | undefined;
   private readonly ops: Recorded[] = [];
-  private readonly lines: string[] = [];
+  /** Every event in order; formatted as JSON lines only when asked (`toJsonl`) or for the sink. */
+  private readonly events: MrkvEvent[] = [];
   private readonly openByClient = new Map<number, OperationHandle>();
 
   constructor(options: HistoryRecorderOptions = {}) {
@@ -109,7 +110,7 @@ export class HistoryRecorder {
 
   /** Every event recorded so far as mrkv JSON lines (`--format mrkv-jsonl`). */
   toJsonl(): string {
-    return this.lines.length === 0 ? '' : `${this.lines.join('\n')}\n`;
+    return this.events.length === 0 ? '' : `${this.events.map(formatMrkvEvent).join('\n')}\n`;
   }
 
   /** Writes `toJsonl()` to `path`. */
@@ -142,8 +143,8 @@ export class HistoryRecorder {
   }
 
   private emit(ev: MrkvEvent): void {
-    const line = formatMrkvEvent(ev);
-    this.lines.push(line);
-    this.sink?.(line);
+    // Recorded inputs and outputs are never changed afterwards, so formatting later gives the same line.
+    this.events.push(ev);
+    if (this.sink !== undefined) this.sink(formatMrkvEvent(ev));
   }
 }

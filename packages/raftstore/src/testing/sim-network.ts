@@ -31,7 +31,8 @@ export class SimNetwork {
   constructor(private readonly defer?: (ms: number, fn: () => void) => void) {}
 
   private readonly endpoints = new Map<number, NetworkEndpoint>();
-  private filters: MessageFilter[] = [];
+  /** Filters in the order added; `byAddress` ones look only at the link (no message decoding). */
+  private filters: Array<{ readonly f: MessageFilter; readonly byAddress: boolean }> = [];
   /** Extra delivery delay in ms (0: next task). */
   delayMs = 0;
   /** Per-batch loss, latency and duplication (applied after the filters; undefined: `delayMs`, once). */
@@ -52,10 +53,19 @@ export class SimNetwork {
 
   /** Adds a filter; returns the function that removes it again. */
   addFilter(f: MessageFilter): () => void {
-    this.filters.push(f);
+    return this.add({ f, byAddress: false });
+  }
+
+  private add(entry: { readonly f: MessageFilter; readonly byAddress: boolean }): () => void {
+    this.filters.push(entry);
     return () => {
-      this.filters = this.filters.filter((x) => x !== f);
+      this.filters = this.filters.filter((x) => x !== entry);
     };
+  }
+
+  /** Adds a filter of the link only (`from`, `to`): messages need no decoding for it. */
+  private addLinkFilter(f: (from: number, to: number) => boolean): () => void {
+    return this.add({ f, byAddress: true });
   }
 
   clearFilters(): void {
@@ -66,17 +76,17 @@ export class SimNetwork {
   partition(...groups: number[][]): () => void {
     const groupOf = new Map<number, number>();
     groups.forEach((g, i) => g.forEach((s) => groupOf.set(s, i)));
-    return this.addFilter((from, to) => groupOf.get(from) === groupOf.get(to));
+    return this.addLinkFilter((from, to) => groupOf.get(from) === groupOf.get(to));
   }
 
   /** `storeId` neither sends nor receives. Returns the function that heals it. */
   isolate(storeId: number): () => void {
-    return this.addFilter((from, to) => from !== storeId && to !== storeId);
+    return this.addLinkFilter((from, to) => from !== storeId && to !== storeId);
   }
 
   /** Drops everything `from` sends to `to` (one direction only). Returns the function that heals it. */
   dropOneWay(from: number, to: number): () => void {
-    return this.addFilter((f, t) => !(f === from && t === to));
+    return this.addLinkFilter((f, t) => !(f === from && t === to));
   }
 
   transport(storeId: number): RaftTransport {
@@ -87,9 +97,17 @@ export class SimNetwork {
   }
 
   private pass(from: number, to: number, bytes: Uint8Array): boolean {
-    if (this.filters.length === 0) return true;
-    const m = decodeStoreRaftMessage(bytes);
-    return this.filters.every((f) => f(from, to, m));
+    // Filters run in the order added; the message is decoded only for the first filter that reads it.
+    let m: StoreRaftMessage | undefined;
+    for (const { f, byAddress } of this.filters) {
+      if (byAddress) {
+        if (!(f as (from: number, to: number) => boolean)(from, to)) return false;
+        continue;
+      }
+      m ??= decodeStoreRaftMessage(bytes);
+      if (!f(from, to, m)) return false;
+    }
+    return true;
   }
 
   private later(fn: () => void, delayMs = this.delayMs): void {

@@ -40,13 +40,20 @@ class WriteQueue {
 
 /** Returns `engine` with its `write` delayed by `queue` (every other member passes through). */
 function wrap<E extends { write(batch: never, options?: WriteOptions): Promise<void> }>(engine: E, queue: WriteQueue): E {
+  const write = (batch: never, options?: WriteOptions) => queue.run(options?.sync === true, () => engine.write(batch, options));
+  // Methods are bound once per member (the engine is used on every event of a simulation), and
+  // bound again only if the member itself changes.
+  const bound = new Map<PropertyKey, { fn: unknown; bound: unknown }>();
   return new Proxy(engine, {
     get(target, prop, receiver) {
-      if (prop === 'write') {
-        return (batch: never, options?: WriteOptions) => queue.run(options?.sync === true, () => target.write(batch, options));
-      }
+      if (prop === 'write') return write;
       const v: unknown = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (typeof v !== 'function') return v;
+      const cached = bound.get(prop);
+      if (cached !== undefined && cached.fn === v) return cached.bound;
+      const b = (v as (...a: unknown[]) => unknown).bind(target);
+      bound.set(prop, { fn: v, bound: b });
+      return b;
     },
   });
 }
