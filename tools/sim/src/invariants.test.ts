@@ -77,3 +77,128 @@ describe('InvariantChecker', () => {
     expect(checker.violations.map((v) => v.kind)).toEqual(['epoch-regress']);
   });
 });
+
+/** A peer stand-in with what the sweep reads; its fields can be changed between sweeps. */
+interface FakePeer {
+  regionId: number;
+  peerId: number;
+  destroyed: boolean;
+  isLeader: boolean;
+  term: number;
+  region: Region;
+  readonly isInitialized: boolean;
+  rawNode: { commitIndex: number };
+  storage: { firstIndex(): number; lastIndex(): number; term(i: number): number };
+}
+
+function fakePeer(regionId: number, peerId: number, r: Region, terms: number[]): FakePeer {
+  // terms[i] is the term of index 6 + i (the log starts after index 5).
+  return {
+    regionId,
+    peerId,
+    destroyed: false,
+    isLeader: false,
+    term: 1,
+    region: r,
+    get isInitialized() {
+      return this.region.peers.length > 0;
+    },
+    rawNode: { commitIndex: 5 + terms.length },
+    storage: { firstIndex: () => 6, lastIndex: () => 5 + terms.length, term: (i) => terms[i - 6]! },
+  };
+}
+
+/** A running store stand-in for the sweep: its peers, and its region index (key order). */
+function sweptStore(peers: FakePeer[], index: Region[] = peers.map((p) => p.region)): Raftstore {
+  return { peers: new Map(peers.map((p) => [p.regionId, p])), ctx: { meta: { index: { all: () => index } } } } as unknown as Raftstore;
+}
+
+const ranged = (id: number, start: string, end: string, version = 1): Region => ({
+  ...region(id, version),
+  startKey: Buffer.from(start),
+  endKey: Buffer.from(end),
+});
+
+describe('InvariantChecker.sweep', () => {
+  it('passes a consistent cluster on every sweep, and catches changes made between sweeps to the same peers', () => {
+    const checker = new InvariantChecker(() => ({ atMs: 0, event: 0 }));
+    const left = ranged(1, '', 'm');
+    const right = ranged(2, 'm', '');
+    const a1 = fakePeer(1, 11, left, [1, 1]);
+    const a2 = fakePeer(2, 21, right, [1]);
+    const b1 = fakePeer(1, 12, left, [1, 1]);
+    const stores = new Map([
+      [1, sweptStore([a1, a2])],
+      [2, sweptStore([b1], [left])],
+    ]);
+    a1.isLeader = true;
+    for (let i = 0; i < 3; i++) checker.sweep(stores);
+    expect(checker.violations).toEqual([]);
+
+    // A second leader in the same term, seen only by the sweep.
+    b1.isLeader = true;
+    checker.sweep(stores);
+    expect(checker.violations.map((v) => v.kind)).toEqual(['two-leaders']);
+  });
+
+  it('catches a committed index whose term changed, after the peer was swept unchanged before', () => {
+    const checker = new InvariantChecker(() => ({ atMs: 0, event: 0 }));
+    const r = ranged(1, '', '');
+    const terms = [1, 1];
+    const a = fakePeer(1, 11, r, terms);
+    const b = fakePeer(1, 12, r, [1]);
+    const stores = new Map([
+      [1, sweptStore([a])],
+      [2, sweptStore([b])],
+    ]);
+    checker.sweep(stores);
+    checker.sweep(stores);
+    expect(checker.failed).toBe(false);
+    // b commits index 7 with a term other than the one a committed there.
+    terms.length = 0;
+    b.storage = { firstIndex: () => 6, lastIndex: () => 7, term: (i) => (i === 6 ? 1 : 2) };
+    b.rawNode.commitIndex = 7;
+    checker.sweep(stores);
+    expect(checker.violations.map((v) => v.kind)).toEqual(['committed-divergence']);
+  });
+
+  it('catches an epoch that goes back when the peer gets an older region object', () => {
+    const checker = new InvariantChecker(() => ({ atMs: 0, event: 0 }));
+    const a = fakePeer(1, 11, ranged(1, '', '', 3), [1]);
+    const stores = new Map([[1, sweptStore([a])]]);
+    checker.sweep(stores);
+    a.region = ranged(1, '', '', 4);
+    checker.sweep(stores);
+    expect(checker.failed).toBe(false);
+    a.region = ranged(1, '', '', 2);
+    checker.sweep(stores);
+    expect(checker.violations.map((v) => v.kind)).toEqual(['epoch-regress']);
+  });
+
+  it('catches a gap in the tiling and overlapping local regions once region objects change', () => {
+    const checker = new InvariantChecker(() => ({ atMs: 0, event: 0 }));
+    const a1 = fakePeer(1, 11, ranged(1, '', 'm'), [1]);
+    const a2 = fakePeer(2, 21, ranged(2, 'm', ''), [1]);
+    const store = sweptStore([a1, a2]);
+    const stores = new Map([[1, store]]);
+    checker.sweep(stores);
+    checker.sweep(stores);
+    expect(checker.failed).toBe(false);
+    // Region 2 now starts at "p" (newer version): ["m", "p") is covered by nobody.
+    a2.region = ranged(2, 'p', '', 2);
+    checker.sweep(new Map([[1, sweptStore([a1, a2])]]));
+    expect(checker.violations.map((v) => v.kind)).toEqual(['tiling']);
+
+    const c = new InvariantChecker(() => ({ atMs: 0, event: 0 }));
+    const index = [ranged(1, '', 'm'), ranged(2, 'm', '')];
+    const b1 = fakePeer(1, 11, index[0]!, [1]);
+    const b2 = fakePeer(2, 21, index[1]!, [1]);
+    const s = new Map([[1, sweptStore([b1, b2], index)]]);
+    c.sweep(s);
+    expect(c.failed).toBe(false);
+    // The same index array, edited in place: region 1 now reaches past "m".
+    index[0] = ranged(1, '', 'q', 2);
+    c.sweep(s);
+    expect(c.violations.map((v) => v.kind)).toContain('region-overlap');
+  });
+});

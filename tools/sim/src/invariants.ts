@@ -103,22 +103,43 @@ function seenRegion(r: Region): SeenRegion {
   return { region: r, epoch: r.regionEpoch, startKey: r.startKey, endKey: r.endKey };
 }
 
+/** The highest epoch seen of one (store, region); updated in place. */
+interface EpochSeen {
+  version: number;
+  confVer: number;
+}
+
+/**
+ * What the sweep already checked for one peer object, so that an unchanged peer costs a few
+ * field reads per event:
+ * - `leaderTerm`: the term in which it was last seen leading ((region, term, peer) is recorded);
+ * - `commitChecked`: the highest committed index already compared;
+ * - `epochRegion`/`epochOf`/`epochSeen`: the region object and epoch object last compared, and
+ *   the (store, region) record they were compared with. Comparing the same epoch values again
+ *   against a record that still holds exactly them cannot fail and changes nothing.
+ */
+interface PeerSweep {
+  leaderTerm: number;
+  commitChecked: number;
+  epochRegion: Region | undefined;
+  epochOf: Region['regionEpoch'] | undefined;
+  epochSeen: EpochSeen | undefined;
+}
+
 export class InvariantChecker {
   readonly violations: Violation[] = [];
   /** region → term → the peer that led it. */
   private readonly leaders = new Map<number, Map<number, number>>();
-  /** Per live peer object: the term in which the sweep last saw it lead (that (region, term, peer) is recorded). */
-  private readonly leaderChecked = new WeakMap<object, number>();
+  /** What the sweep already checked per live peer object (see `PeerSweep`). */
+  private readonly swept = new WeakMap<object, PeerSweep>();
   /** Per region: index → chained checksum of the first replica that applied it. */
   private readonly chains = new Map<number, Map<number, number>>();
   /** Per (store, region): the peer's own chain. */
   private readonly peerChains = new Map<string, PeerChain>();
   /** Per region: index → term of a committed entry. */
   private readonly committed = new Map<number, Map<number, number>>();
-  /** Per live peer object: the highest committed index already compared. */
-  private readonly commitChecked = new WeakMap<object, number>();
   /** store → region → the highest epoch seen. */
-  private readonly epochs = new Map<number, Map<number, { version: number; confVer: number }>>();
+  private readonly epochs = new Map<number, Map<number, EpochSeen>>();
   /**
    * Per store object: its region index as last checked for overlaps (the regions in order). The
    * check is skipped while the index holds the same region objects with the same epoch and key
@@ -207,8 +228,9 @@ export class InvariantChecker {
     }
   }
 
-  private onEpoch(storeId: number, region: Region): void {
-    if (region.peers.length === 0) return;
+  /** Compares a region's epoch with the highest seen on that store; returns the record compared with. */
+  private onEpoch(storeId: number, region: Region): EpochSeen | undefined {
+    if (region.peers.length === 0) return undefined;
     let regions = this.epochs.get(storeId);
     if (regions === undefined) {
       regions = new Map();
@@ -217,8 +239,9 @@ export class InvariantChecker {
     const e = region.regionEpoch;
     const prev = regions.get(region.id);
     if (prev === undefined) {
-      regions.set(region.id, { version: e.version, confVer: e.confVer });
-      return;
+      const seen = { version: e.version, confVer: e.confVer };
+      regions.set(region.id, seen);
+      return seen;
     }
     if (e.version < prev.version || e.confVer < prev.confVer) {
       this.fail(
@@ -228,6 +251,7 @@ export class InvariantChecker {
     }
     prev.version = Math.max(e.version, prev.version);
     prev.confVer = Math.max(e.confVer, prev.confVer);
+    return prev;
   }
 
   /**
@@ -242,19 +266,31 @@ export class InvariantChecker {
     for (const [storeId, store] of stores) {
       for (const p of store.peers.values()) {
         if (p.destroyed) continue;
+        let done = this.swept.get(p);
+        if (done === undefined) {
+          done = { leaderTerm: -1, commitChecked: 0, epochRegion: undefined, epochOf: undefined, epochSeen: undefined };
+          this.swept.set(p, done);
+        }
         if (p.isLeader) {
           // (region, term, peer) is recorded once; seeing the same peer lead the same term again changes nothing.
           const term = p.term;
-          if (this.leaderChecked.get(p) !== term) {
+          if (done.leaderTerm !== term) {
             this.onLeader(p.regionId, p.peerId, term);
-            this.leaderChecked.set(p, term);
+            done.leaderTerm = term;
           }
         }
-        this.checkCommitted(storeId, p);
+        this.checkCommitted(storeId, p, done);
         if (!p.isInitialized) continue;
-        this.onEpoch(storeId, p.region);
+        const region = p.region;
+        const seen = done.epochSeen;
+        const e = region.regionEpoch;
+        if (done.epochRegion !== region || done.epochOf !== e || seen === undefined || seen.version !== e.version || seen.confVer !== e.confVer) {
+          done.epochSeen = this.onEpoch(storeId, region);
+          done.epochRegion = region;
+          done.epochOf = e;
+        }
         const cur = newest.get(p.regionId);
-        if (cur === undefined || newer(p.region, cur)) newest.set(p.regionId, p.region);
+        if (cur === undefined || newer(region, cur)) newest.set(p.regionId, region);
       }
       this.checkStoreRanges(storeId, store);
     }
@@ -264,10 +300,12 @@ export class InvariantChecker {
   /** Scratch map of the sweep: region id → the newest region the running stores know. */
   private readonly newest = new Map<number, Region>();
 
-  private checkCommitted(storeId: number, p: SweptPeer): void {
+  private checkCommitted(storeId: number, p: SweptPeer, done: PeerSweep): void {
     const commit = p.rawNode.commitIndex;
+    // Nothing committed past what was compared (the common case): nothing to read.
+    if (commit <= done.commitChecked) return;
     const upTo = Math.min(commit, p.storage.lastIndex());
-    const from = Math.max(this.commitChecked.get(p) ?? 0, p.storage.firstIndex() - 1);
+    const from = Math.max(done.commitChecked, p.storage.firstIndex() - 1);
     if (upTo <= from) return;
     let terms = this.committed.get(p.regionId);
     if (terms === undefined) {
@@ -283,7 +321,7 @@ export class InvariantChecker {
         break;
       }
     }
-    this.commitChecked.set(p, upTo);
+    done.commitChecked = upTo;
   }
 
   private checkStoreRanges(storeId: number, store: Raftstore): void {
