@@ -110,12 +110,8 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-// Opt-in (MRKV_SPLIT_MERGE_PROCESS=1): in the full parallel suite this test stalled in 2 of 5 CI
-// runs (the SDK workload got no answers for 60 s after a burst of size splits; it passes alone).
-// Tracked in docs/status.md; real-process splits and merges are also covered by test/store and
-// test/e2e in every run.
-describe.runIf(process.env.MRKV_SPLIT_MERGE_PROCESS === '1')('split and merge across real processes', () => {
-  it('splits a growing region by size, lists the regions with mrkv-ctl, and merges two back with an operator', { timeout: 120_000 }, async () => {
+describe('split and merge across real processes', () => {
+  it('splits a growing region by size, lists the regions with mrkv-ctl, and merges two back with an operator', { timeout: 200_000 }, async () => {
     const cfg = join(dir.path, 'store.json');
     writeFileSync(
       cfg,
@@ -128,7 +124,8 @@ describe.runIf(process.env.MRKV_SPLIT_MERGE_PROCESS === '1')('split and merge ac
         },
       }),
     );
-    playground = await startPlayground({ dir: join(dir.path, 'pg'), basePort: 0, regions: 4, clean: true, storeArgs: ['--config', cfg], readyTimeoutMs: 60_000 });
+    // Stores start from sources (tsx): up to a minute and more on a loaded 2-core box (the E2E harness allows 90 s too).
+    playground = await startPlayground({ dir: join(dir.path, 'pg'), basePort: 0, regions: 4, clean: true, storeArgs: ['--config', cfg], readyTimeoutMs: 90_000 });
     const pd = playground.pdAddress;
     // No scheduler moves or merges regions behind the test's back.
     for (const name of ['merge-checker', 'balance-region-scheduler', 'balance-hot-region-scheduler']) await ctl(pd, 'scheduler', 'remove', name);
