@@ -55,6 +55,8 @@ export class Nemesis {
   private readonly down = new Map<number, { until: number; why: string }>();
   private readonly diskFaulty = new Set<number>();
   private stopped = false;
+  /** Wakes the restart loop while it waits for a store to go down (or for the end). */
+  private wakeRestarter: (() => void) | undefined;
   /** Episodes started, by kind. */
   readonly counts = new Map<string, number>();
   restarts = 0;
@@ -97,7 +99,17 @@ export class Nemesis {
   /** A store stopped on a fatal I/O error (called by the cluster): restart it after a while. */
   onFatal(storeId: number, err: unknown): void {
     this.trace.emit('fatal', { store: storeId, err: (err as { code?: string }).code ?? String(err) });
-    this.down.set(storeId, { until: this.cluster.clock.nowMs() + this.between([50, 300]), why: 'fatal' });
+    this.markDown(storeId, { until: this.cluster.clock.nowMs() + this.between([50, 300]), why: 'fatal' });
+  }
+
+  private markDown(storeId: number, d: { until: number; why: string }): void {
+    this.down.set(storeId, d);
+    this.wakeRestarter?.();
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.wakeRestarter?.();
   }
 
   /** Injects episodic faults until `over()` holds, restarting crashed stores as it goes. */
@@ -113,13 +125,13 @@ export class Nemesis {
       const kind = this.plan.kinds[this.rng.nextInt(this.plan.kinds.length)]!;
       await this.inject(kind);
     }
-    this.stopped = true;
+    this.stop();
     await restarter;
   }
 
   /** Heals every fault and restarts every store that is down. */
   async healAll(): Promise<void> {
-    this.stopped = true;
+    this.stop();
     for (const h of [...this.heals]) h();
     this.heals.clear();
     this.cluster.net.clearFilters();
@@ -138,6 +150,12 @@ export class Nemesis {
 
   private async restartLoop(): Promise<void> {
     while (!this.stopped) {
+      // Nothing down: sleep until a store goes down (polling then would only add idle events).
+      if (this.down.size === 0) {
+        await new Promise<void>((wake) => (this.wakeRestarter = wake));
+        this.wakeRestarter = undefined;
+        continue;
+      }
       await this.cluster.sleep(25);
       const now = this.cluster.clock.nowMs();
       for (const [id, d] of [...this.down]) {
@@ -221,7 +239,7 @@ export class Nemesis {
         const keepUnsynced = this.rng.next() < 0.3 ? 1 + this.rng.nextInt(4) : 0;
         this.trace.emit('fault', { fault: kind, store: s, keepUnsynced });
         await this.cluster.crash(s, { keepUnsynced });
-        this.down.set(s, { until: this.cluster.clock.nowMs() + this.between(this.plan.holdMs), why: 'crash' });
+        this.markDown(s, { until: this.cluster.clock.nowMs() + this.between(this.plan.holdMs), why: 'crash' });
         return;
       }
       case 'disk':
