@@ -148,10 +148,10 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
   private async installSnapshot(fsm: ApplyFsm, snap: Snapshot): Promise<void> {
     const ctx = this.ctx;
     let region;
+    const wb = ctx.kvEngine.newWriteBatch();
     try {
       const data = decodeSnapshotData(snap.data);
       region = data.region;
-      const wb = ctx.kvEngine.newWriteBatch();
       const start = dataKey(region.startKey);
       const end = region.endKey.length === 0 ? dataEndKey(EMPTY) : dataKey(region.endKey);
       wb.deleteRange(start, end);
@@ -162,11 +162,14 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
       fsm.appliedTerm = snap.metadata.term;
       wb.put(applyStateKey(fsm.regionId), encodeApplyState(fsm.applyState));
       wb.put(regionStateKey(fsm.regionId), encodeRegionState({ state: 'Normal', region }));
-      await ctx.kvEngine.write(wb, { sync: true });
     } catch (err) {
       ctx.sendPeer(fsm.regionId, { type: 'snapshotApplied', region: undefined, error: err instanceof Error ? err : new Error(String(err)) });
       return;
     }
+    // A failed write (a full disk) is fatal like every other engine write of the round (`end`
+    // calls ctx.fatal): stopping only this peer left the store running with a peer that never
+    // recovers, even after space returned (found by test/chaos disk-full-majority).
+    await ctx.kvEngine.write(wb, { sync: true });
     fsm.region = region;
     const stale = fsm.proposals;
     fsm.proposals = [];

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { EngineError, EngineErrorCodes } from '@mrkv/engine';
 import { TestCluster, waitFor } from '../testing/index.js';
 
 let cluster: TestCluster | undefined;
@@ -199,5 +200,28 @@ describe('raftstore: split', () => {
     for (const s of [1, 2, 3]) await cluster.restart(s);
     for (const s of [1, 2, 3]) expect(cluster.store(s).peers.size).toBe(3);
     expect(await cluster.get('k10')).toBe('new');
+  });
+});
+
+describe('raftstore: a full disk while a snapshot is installed', () => {
+  it('is fatal for the store (not a peer left stopped for good)', async () => {
+    const fatal: Array<{ storeId: number; code: unknown }> = [];
+    cluster = new TestCluster({
+      stores: 3,
+      cfg: { raftLogGcThreshold: 5, raftLogGcCountLimit: 20, raftLogGcTickMs: 40 },
+      onFatal: (storeId, err) => fatal.push({ storeId, code: (err as { code?: unknown }).code }),
+    });
+    const region = await cluster.start();
+    const leader = await cluster.waitLeader(region.id);
+    const down = [1, 2, 3].find((s) => s !== leader)!;
+    await cluster.crash(down);
+    for (let i = 0; i < 80; i++) await cluster.put(`k${i}`, `v${i}`);
+    const leaderPeer = cluster.store(cluster.leaderStore(region.id)!).peers.get(region.id)!;
+    await waitFor(() => leaderPeer.storage.lastIndex() - leaderPeer.storage.firstIndex() < 40, 10_000, 'a bounded log');
+    // Only the snapshot's kv batch (80 puts) fails, as on a disk that fills up under it.
+    cluster.disks(down).kv.setWriteFault((w) => (w.ops > 40 ? new EngineError(EngineErrorCodes.NO_SPACE, 'injected: no space left on device') : undefined));
+    await cluster.restart(down);
+    await waitFor(() => fatal.length > 0, 10_000, 'the store to fail on the snapshot write');
+    expect(fatal[0]).toEqual({ storeId: down, code: EngineErrorCodes.NO_SPACE });
   });
 });
