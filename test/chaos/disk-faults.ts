@@ -51,25 +51,48 @@ function newestAppend(w: Workload): [string, string] {
 async function expectCaughtUp(cluster: ChaosCluster, w: Workload, i: number, timeoutMs = 20_000): Promise<number> {
   const [key, value] = newestAppend(w);
   const t0 = performance.now();
+  let last = 'no read yet';
   await waitFor(
     `store ${i} to catch up to ${key}`,
     async () => {
       const r = await cluster.view.regionOf(Buffer.from(key));
       const peer = r?.region.peers.find((p) => p.storeId === cluster.storeIds[i]);
-      if (r === undefined || peer === undefined) return undefined;
+      if (r === undefined || peer === undefined) {
+        last = `no peer of store ${i} in ${JSON.stringify(r?.region.peers)}`;
+        return undefined;
+      }
       const got = await directGet(cluster.stores[i]!, r.region, peer, key, 1_000, true);
+      last = JSON.stringify(got);
       return got.kind === 'value' && got.value === value ? true : undefined;
     },
     timeoutMs,
     100,
-  );
+  ).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}; last follower read: ${last}\n${cluster.stores[i]!.tail(15)}`, { cause: e });
+  });
   return Math.round(performance.now() - t0);
+}
+
+/** Runs a scenario body; if it fails, heals the disks first. */
+async function withHeal(cluster: ChaosCluster, body: () => Promise<FaultTimes>): Promise<FaultTimes> {
+  try {
+    return await body();
+  } catch (e) {
+    await healDisks(cluster).catch((h: unknown) => console.error('[chaos] healing the disks after a failure failed', h));
+    throw e;
+  }
+}
+
+/** Space back everywhere and every store running again (after a failed check too, so nothing cascades). */
+async function healDisks(cluster: ChaosCluster): Promise<void> {
+  cluster.stores.forEach((_, i) => cluster.setDiskFailpoints(i, undefined));
+  await Promise.all(cluster.stores.map((s, i) => (s.running ? undefined : cluster.restart(i))));
 }
 
 /** Disk full on one follower: it stops, the other two keep serving; space back, restart, catch up. */
 export async function diskFullFollower(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
   let follower = -1;
-  const r = await runScenario(cluster, name, async (w): Promise<FaultTimes> => {
+  const r = await runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
     const leader = await cluster.liveLeaderIndex(`${name}/r0`);
     follower = (leader + 1) % cluster.stores.length;
     const faultAt = performance.now();
@@ -85,14 +108,14 @@ export async function diskFullFollower(cluster: ChaosCluster, name: string): Pro
     const ms = await expectCaughtUp(cluster, w, follower);
     console.log(`[chaos] ${name}: store ${follower} caught up ${ms} ms after it was ready again`);
     return { faultAt, healAt };
-  });
+  }));
   return r;
 }
 
 /** Disk full on a majority (the leader and a follower): no write acknowledged until space returns. */
 export async function diskFullMajority(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
   let acksWhileDown: number[] = [];
-  const r = await runScenario(cluster, name, async (w): Promise<FaultTimes> => {
+  const r = await runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
     const leader = await cluster.liveLeaderIndex(`${name}/r0`);
     const full = [leader, (leader + 1) % cluster.stores.length];
     const faultAt = performance.now();
@@ -106,14 +129,14 @@ export async function diskFullMajority(cluster: ChaosCluster, name: string): Pro
     for (const i of full) cluster.setDiskFailpoints(i, undefined);
     await Promise.all(full.map((i) => cluster.restart(i)));
     return { faultAt, healAt };
-  });
+  }));
   expect(acksWhileDown, `${name}: writes acknowledged while a majority was stopped`).toEqual([]);
   return r;
 }
 
 /** kill -9 of the leader's store (long profile: of every store) while synced writes take 150 ms to complete. */
 export async function slowFsyncKill(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
-  return runScenario(cluster, name, async (w): Promise<FaultTimes> => {
+  return runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
     const all = cluster.stores.map((_, i) => i);
     all.forEach((i) => cluster.setDiskFailpoints(i, 'slow-fsync=150'));
     await hold(300); // every store polled its file
@@ -126,5 +149,5 @@ export async function slowFsyncKill(cluster: ChaosCluster, name: string): Promis
     const healAt = performance.now();
     console.log(`[chaos] ${name}: stores ${victims.join(', ')} were ready again ${Math.round(healAt - faultAt)} ms after the kill`);
     return { faultAt, healAt };
-  });
+  }));
 }
