@@ -11,11 +11,9 @@
  *    stores first, and no data is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToString, createRawClient, type RawClientInternals } from '@mrkv/client';
+import { bytesToString, ClientErrorCodes, createRawClient, isClientError, type RawClientInternals } from '@mrkv/client';
 import type { RegionView } from '@mrkv/playground';
-import { describeRegions, E2eCluster, leadersPerStore } from '../harness/cluster.js';
-
-const OPERATORS = process.env.MRKV_E2E_OPERATORS === '1';
+import { describeRegions, E2eCluster, leadersPerStore, type CtlResult } from '../harness/cluster.js';
 import { waitFor } from '../harness/wait.js';
 
 let cluster: E2eCluster;
@@ -42,6 +40,8 @@ interface RegionJson {
   epoch: { version: number; confVer: number };
   peers: Array<{ id: number; storeId: number; role: string }>;
   leader: { id: number; storeId: number } | null;
+  pendingPeers: Array<{ id: number; storeId: number }>;
+  downPeers: Array<{ peer: { id: number; storeId: number } }>;
 }
 interface OperatorJson {
   id: number;
@@ -52,9 +52,30 @@ interface OperatorJson {
   steps: string[];
 }
 
+/**
+ * Failures after which a batch put is worth sending again: it was not applied, or it may have
+ * been (in doubt) and applying the same values twice changes nothing.
+ */
+const RETRIED_PUT_FAILURES: ReadonlySet<string> = new Set([
+  ClientErrorCodes.UNDETERMINED,
+  ClientErrorCodes.STORE_UNAVAILABLE,
+  ClientErrorCodes.REGION_UNAVAILABLE,
+  ClientErrorCodes.DEADLINE_EXCEEDED,
+  ClientErrorCodes.REGION_ERROR,
+]);
+
+/** Writes rows `[from, to)`, sending the batch again while the outcome is unknown (puts are idempotent). */
 async function writeRows(from: number, to: number): Promise<void> {
   const pairs = Array.from({ length: to - from }, (_, j) => ({ key: key(from + j), value: `v${from + j}` }));
-  await client.batchPut(pairs);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await client.batchPut(pairs);
+      break;
+    } catch (e) {
+      if (!isClientError(e) || !RETRIED_PUT_FAILURES.has(e.code) || Date.now() > deadline) throw e;
+    }
+  }
   for (const p of pairs) written.set(p.key, p.value);
 }
 
@@ -92,6 +113,55 @@ async function expectOperatorSucceeds(regionId: number, opId: number, timeoutMs 
 
 const region = (id: number) => cluster.ctlJson<RegionJson>('region', 'show', String(id));
 
+/** A leader known to PD and no pending or down peer: what PD requires before it moves anything. */
+const healthy = (r: RegionJson): boolean => r.leader !== null && r.pendingPeers.length === 0 && r.downPeers.length === 0;
+
+/**
+ * Waits until PD reports every region in `ids` healthy, as an operator checks (`region check
+ * pending-peer`) before issuing an operator. Right after a split or a membership change a new
+ * peer is pending until it has caught up with its leader, and PD refuses to move or merge it.
+ */
+async function waitHealthy(...ids: number[]): Promise<RegionJson[]> {
+  return waitFor(
+    `regions ${ids.join(', ')} healthy in PD (leader known, no pending or down peers)`,
+    async () => {
+      const rs = await Promise.all(ids.map(region));
+      return rs.every(healthy) ? rs : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, describe: async () => `${describeRegions(await cluster.regions())}; ${await cluster.describeOperators()}` },
+  );
+}
+
+/**
+ * PD refusals that describe a passing state (a peer still catching up, a leader not yet
+ * reported, an operator still finishing): an operator retries these; anything else is final.
+ */
+const TRANSIENT_REFUSAL = /pending or down|no leader known yet|already has a running operator/;
+
+/** Runs `mrkv-ctl operator add …`, retrying transient refusals (as an operator would). */
+async function addOperator(...args: string[]): Promise<CtlResult> {
+  let last: CtlResult | undefined;
+  return waitFor(
+    `mrkv-ctl ${args.join(' ')} to be accepted`,
+    async () => {
+      const r = await cluster.ctl(...args);
+      if (r.code === 1 && TRANSIENT_REFUSAL.test(r.err)) {
+        last = r;
+        return undefined;
+      }
+      return r;
+    },
+    { timeoutMs: 30_000, intervalMs: 300, describe: () => `last refusal: ${last?.err.trim() ?? 'none'}` },
+  );
+}
+
+/** {@link addOperator} with `--json`: expects acceptance and parses the operator. */
+async function addOperatorJson(...args: string[]): Promise<OperatorJson> {
+  const r = await addOperator('--json', ...args);
+  if (r.code !== 0) throw new Error(`mrkv-ctl ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return JSON.parse(r.out) as OperatorJson;
+}
+
 describe('PD and mrkv-ctl on a real 4-store cluster', () => {
   it('spreads leaders over the stores within a bounded time after pre-splitting', async () => {
     await cluster.waitRegions('the first region fully replicated', (rs) => rs.length === 1 && E2eCluster.fullyReplicated(rs[0]!), 60_000);
@@ -110,9 +180,7 @@ describe('PD and mrkv-ctl on a real 4-store cluster', () => {
     await writeRows(0, 2000);
   }, 110_000);
 
-  // Opt-in (MRKV_E2E_OPERATORS=1) while a timing flake is fixed: in one full CI run the ctl merge
-  // met a still-pending peer, and the merge checker left 9 regions instead of 8 (docs/status.md).
-  it.runIf(OPERATORS)('runs operators end to end: transfer-leader, add-peer, remove-peer, split, merge', async () => {
+  it('runs operators end to end: transfer-leader, add-peer, remove-peer, split, merge', async () => {
     // Nothing but ctl moves anything now (the replica checker would take a 4th voter away again).
     for (const name of ['balance-leader-scheduler', 'balance-region-scheduler', 'replica-checker']) {
       const off = await cluster.ctl('scheduler', 'remove', name);
@@ -129,9 +197,10 @@ describe('PD and mrkv-ctl on a real 4-store cluster', () => {
     const rid = String(r0.id);
 
     // transfer-leader (table output)
-    const from = r0.leader!.storeId;
-    const to = r0.peers.find((p) => p.storeId !== from)!.storeId;
-    const tl = await cluster.ctl('operator', 'add', 'transfer-leader', rid, String(to));
+    const [cur] = await waitHealthy(r0.id);
+    const from = cur!.leader!.storeId;
+    const to = cur!.peers.find((p) => p.storeId !== from)!.storeId;
+    const tl = await addOperator('operator', 'add', 'transfer-leader', rid, String(to));
     expect(tl.code, tl.err).toBe(0);
     expect(tl.out).toContain(`transfer leader of region ${rid} from store ${from} to store ${to}`);
     expect(tl.out).toMatch(/│ ID\s+│ REGION\s+│ KIND\s+│/);
@@ -140,7 +209,8 @@ describe('PD and mrkv-ctl on a real 4-store cluster', () => {
 
     // add-peer on the store without a replica (--json output)
     const spare = cluster.allStoreIds().map(Number).find((s) => !r0.peers.some((p) => p.storeId === s))!;
-    const ap = await cluster.ctlJson<OperatorJson>('operator', 'add', 'add-peer', rid, String(spare));
+    await waitHealthy(r0.id);
+    const ap = await addOperatorJson('operator', 'add', 'add-peer', rid, String(spare));
     expect(ap).toMatchObject({ regionId: r0.id, kind: 'admin', status: 'running' });
     expect(ap.steps).toEqual([expect.stringMatching(new RegExp(`^add learner peer \\d+ on store ${spare}$`)), expect.stringMatching(new RegExp(`promote learner peer \\d+ on store ${spare} to voter`))]);
     await expectOperatorSucceeds(r0.id, ap.id, 60_000);
@@ -153,7 +223,8 @@ describe('PD and mrkv-ctl on a real 4-store cluster', () => {
     expect(shown.out).toMatch(new RegExp(`│ peers \\(\\*=leader\\)\\s+│ .*@s${spare}`));
 
     // remove-peer on the leader's store: the leader moves away first
-    const rp = await cluster.ctlJson<OperatorJson>('operator', 'add', 'remove-peer', rid, String(to));
+    await waitHealthy(r0.id);
+    const rp = await addOperatorJson('operator', 'add', 'remove-peer', rid, String(to));
     expect(rp.steps[0]).toMatch(new RegExp(`^transfer leader from store ${to} to store \\d+$`));
     expect(rp.steps[1]).toMatch(new RegExp(`^remove peer \\d+ on store ${to}$`));
     await expectOperatorSucceeds(r0.id, rp.id);
@@ -169,7 +240,8 @@ describe('PD and mrkv-ctl on a real 4-store cluster', () => {
     expect((await cluster.ctlJson<{ regions: unknown[] }>('region', 'check', 'miss-peer')).regions).toEqual([]);
 
     // split at a key (table), then merge the right half back (peers line up after a split)
-    const sp = await cluster.ctl('operator', 'add', 'split', rid, '--key', 'p/3/5');
+    await waitHealthy(r0.id);
+    const sp = await addOperator('operator', 'add', 'split', rid, '--key', 'p/3/5');
     expect(sp.code, sp.err).toBe(0);
     expect(sp.out).toContain(`split region ${rid} (USEKEY)`);
     await waitFor('the split to show in PD', async () => {
@@ -187,7 +259,10 @@ describe('PD and mrkv-ctl on a real 4-store cluster', () => {
     expect(list.out).toMatch(/│ p\/3\/5\s+│ p\/4\s+│/);
     await expectAllReadable(written);
 
-    const mg = await cluster.ctlJson<OperatorJson>('operator', 'add', 'merge', String(right.id), String(left.id));
+    // Both halves' new peers are pending until they caught up with their leaders: wait, as an
+    // operator would, and retry a refusal that raced with a heartbeat.
+    await waitHealthy(right.id, left.id);
+    const mg = await addOperatorJson('operator', 'add', 'merge', String(right.id), String(left.id));
     expect(mg.desc).toBe(`merge region ${right.id} into region ${left.id}`);
     await waitFor('the merge to show in PD', async () => {
       const k = await cluster.ctlJson<RegionJson>('region', 'key', 'p/3/5');
@@ -256,7 +331,7 @@ describe('PD and mrkv-ctl on a real 4-store cluster', () => {
     await expectAllReadable(acked);
   }, 150_000);
 
-  it.runIf(OPERATORS)('the merge checker merges small neighbours, lining up peers on different stores first', async () => {
+  it('the merge checker merges small neighbours, lining up peers on different stores first', async () => {
     const before = await cluster.regions();
     expect(before.length).toBe(8);
     const storeSets = new Set(before.map((r) => r.region.peers.map((p) => p.storeId).sort().join(',')));
