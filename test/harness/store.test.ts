@@ -61,7 +61,7 @@ function get(addr: string, ctx: object, key: string): Promise<string | undefined
 }
 
 describe('StoreProcess harness on a real store process', () => {
-  it('starts, serves, pauses, survives kill -9 and restart, refuses a second process, and drains on SIGTERM', async () => {
+  it('starts, serves, pauses, survives kill -9 and restart, refuses a second process, and drains on SIGTERM', { timeout: 90_000 }, async () => {
     const s = await start();
     const status = await s.status();
     expect(status).toMatchObject({ storeId: 1, state: 'serving', regionCount: 1, address: s.addr });
