@@ -1,0 +1,4 @@
+/** The simulator's CI seeds, part 2 of the `CI_FILES` files (the split and the knobs: ./ci-seeds.ts). */
+import { seedsSuite } from './ci-seeds.js';
+
+seedsSuite(1);
