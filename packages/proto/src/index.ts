@@ -84,8 +84,8 @@ export {
 export type { Peer, PeerRole, RegionEpoch, Region, Store, StoreLabel, StoreState, NodeState, EpochOrder } from './domain.js';
 
 // Request context (kvrpcpb.Context).
-export { API_VERSIONS, COMMAND_PRIS, contextFromWire, contextToWire } from './request-context.js';
-export type { ApiVersion, CommandPri, RequestContext } from './request-context.js';
+export { API_VERSIONS, COMMAND_PRIS, DISK_FULL_OPTS, contextFromWire, contextToWire } from './request-context.js';
+export type { ApiVersion, CommandPri, DiskFullOpt, RequestContext } from './request-context.js';
 
 // Region errors (errorpb).
 export {

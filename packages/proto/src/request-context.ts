@@ -20,6 +20,11 @@ export type CommandPri = 'Normal' | 'Low' | 'High';
 /** Names of kvrpcpb.CommandPri in value order. */
 export const COMMAND_PRIS: readonly CommandPri[] = ['Normal', 'Low', 'High'];
 
+/** kvrpcpb.DiskFullOpt: which store disk usages a write tolerates. */
+export type DiskFullOpt = 'NotAllowedOnFull' | 'AllowedOnAlmostFull' | 'AllowedOnAlreadyFull';
+/** Names of kvrpcpb.DiskFullOpt in value order. */
+export const DISK_FULL_OPTS: readonly DiskFullOpt[] = ['NotAllowedOnFull', 'AllowedOnAlmostFull', 'AllowedOnAlreadyFull'];
+
 export interface RequestContext {
   regionId: number;
   /** Absent when the client sent none; the store refuses such requests. */
@@ -40,12 +45,16 @@ export interface RequestContext {
   requestSource: string;
   /** Cluster id the client believes it talks to; 0 = unchecked. */
   clusterId: number;
+  /** `disk_full_opt`: present only when not the default NotAllowedOnFull (writes on low disk space). */
+  diskFullOpt?: DiskFullOpt | undefined;
 }
 
 /** The domain context of a decoded (or hand-built) kvrpcpb.Context; an absent Context is all defaults. */
 export function contextFromWire(w: WireContext | null | undefined): RequestContext {
   const c = w ?? {};
+  const diskFullOpt = wireEnum(DISK_FULL_OPTS, c.diskFullOpt, 'Context.disk_full_opt');
   return {
+    ...(diskFullOpt === 'NotAllowedOnFull' ? {} : { diskFullOpt }),
     regionId: wireU64(c.regionId, 'Context.region_id'),
     regionEpoch: c.regionEpoch == null ? undefined : epochFromWire(c.regionEpoch),
     peer: c.peer == null ? undefined : peerFromWire(c.peer),
@@ -76,5 +85,6 @@ export function contextToWire(c: RequestContext): WireContext {
     isRetryRequest: c.isRetryRequest,
     requestSource: c.requestSource,
     clusterId: c.clusterId,
+    ...(c.diskFullOpt === undefined ? {} : { diskFullOpt: c.diskFullOpt }),
   };
 }

@@ -66,6 +66,14 @@ export const raftstoreConfigSchema = z.object({
   snapMaxConcurrentRecvs: z.number().int().positive().default(4),
   /** Largest snapshot this store accepts (bytes). */
   snapMaxSize: z.number().int().positive().default(1024 * MiB),
+  /**
+   * Free space kept for the raft log and admin work (TiKV `storage.reserve-space`): at or below
+   * it the store is AlreadyFull and its leaders refuse client writes with DiskFull. Absent:
+   * min(5 GiB, 5 % of capacity). 0 disables disk-space protection.
+   */
+  diskReserveSpace: z.number().int().nonnegative().optional(),
+  /** Width of the AlmostFull band above the reserve (bytes). Absent: half the reserve. */
+  diskAlmostFullSpace: z.number().int().nonnegative().optional(),
 });
 
 export type RaftstoreConfig = z.output<typeof raftstoreConfigSchema>;

@@ -52,6 +52,8 @@ export type {
 export { Raftstore, realTimers } from './store/raftstore.js';
 export type { RaftstoreOptions, Timers } from './store/raftstore.js';
 export { RaftstoreRawKv } from './store/raw-kv.js';
+export { DISK_USAGES, diskUsageOf, diskThresholds, defaultReserveSpace } from './operation/disk-usage.js';
+export type { DiskUsage, DiskFullOpt, DiskSpace, DiskSpaceReading } from './operation/disk-usage.js';
 export { bootstrapEngines, writeInitialRegion } from './store/bootstrap.js';
 export { StoreMeta } from './store/meta.js';
 export { ObserverRegistry } from './store/observer.js';

@@ -52,6 +52,19 @@ describe('disk failpoints (RocksDB engines)', () => {
     expect(injected).toBeInstanceOf(real.constructor);
   });
 
+  it('disk-free: reported to the disk-space watcher, round-trips through settings, never arms the write checks', () => {
+    const fp = new DiskFailpoints({ diskFree: 4096 });
+    expect(fp.diskFree()).toBe(4096);
+    expect(fp.armed).toBe(false);
+    expect(fp.settings()).toEqual({ diskFree: 4096 });
+    fp.beforeWrite('/d/db', true);
+    fp.set({ diskFree: 0, slowFsyncMs: 5 });
+    expect(fp.diskFree()).toBe(0);
+    expect(fp.armed).toBe(true);
+    fp.clear();
+    expect(fp.diskFree()).toBeUndefined();
+  });
+
   it('disk-full: kv writes and syncs fail with NoSpace and change nothing; reads go on; off again without a reopen', async () => {
     const fp = new DiskFailpoints();
     const kv = await openRocksKvEngine({ path: dir, failpoints: fp });

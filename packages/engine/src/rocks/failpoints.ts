@@ -13,6 +13,10 @@
  *   the process (SIGKILL, like kill -9) before the write is issued (so it is not durable) or after
  *   it is durable and before anyone hears of it (durable, never acknowledged).
  *
+ * - `diskFree` (bytes): not an engine fault — the free space the store's disk-space watcher reports
+ *   instead of the file system's, so a test makes a store "low on space" (the DiskFull protection
+ *   path, before any write fails) without filling a disk. Writes are unaffected.
+ *
  * One `DiskFailpoints` is shared by the engines of a store (they share a disk) and can be changed
  * at any time (`set`, `clear`); a write checks the one boolean `armed` when none is set.
  */
@@ -28,6 +32,8 @@ export interface DiskFailpointSettings {
   readonly crashBeforeSync?: number | undefined;
   /** The n-th synced write kills the process after it is durable, before it resolves (0 or absent: off). */
   readonly crashAfterSync?: number | undefined;
+  /** Free bytes the disk-space watcher reports instead of the file system's (absent: off). */
+  readonly diskFree?: number | undefined;
 }
 
 /** Where a crash failpoint fired. */
@@ -48,6 +54,7 @@ export class DiskFailpoints {
   /** Synced writes left before the crash (0: off). */
   private crashBeforeSync = 0;
   private crashAfterSync = 0;
+  private diskFreeBytes: number | undefined;
 
   constructor(
     settings: DiskFailpointSettings = {},
@@ -62,6 +69,8 @@ export class DiskFailpoints {
     this.slowFsyncMs = Math.max(0, s.slowFsyncMs ?? 0);
     this.crashBeforeSync = Math.max(0, s.crashBeforeSync ?? 0);
     this.crashAfterSync = Math.max(0, s.crashAfterSync ?? 0);
+    this.diskFreeBytes = s.diskFree === undefined ? undefined : Math.max(0, s.diskFree);
+    // `diskFree` changes no write, so it does not arm the engines' checks.
     this.armed = this.diskFull || this.slowFsyncMs > 0 || this.crashBeforeSync > 0 || this.crashAfterSync > 0;
   }
 
@@ -77,7 +86,13 @@ export class DiskFailpoints {
       ...(this.slowFsyncMs > 0 ? { slowFsyncMs: this.slowFsyncMs } : {}),
       ...(this.crashBeforeSync > 0 ? { crashBeforeSync: this.crashBeforeSync } : {}),
       ...(this.crashAfterSync > 0 ? { crashAfterSync: this.crashAfterSync } : {}),
+      ...(this.diskFreeBytes === undefined ? {} : { diskFree: this.diskFreeBytes }),
     };
+  }
+
+  /** The free bytes the disk-space watcher should report, when the `diskFree` failpoint is set. */
+  diskFree(): number | undefined {
+    return this.diskFreeBytes;
   }
 
   /**

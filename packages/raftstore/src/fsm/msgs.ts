@@ -30,7 +30,14 @@ export type ReadIndexResult = { readonly ok: true; readonly index: number } | { 
 
 export type PeerMsg =
   | { readonly type: 'raft'; readonly msg: StoreRaftMessage }
-  | { readonly type: 'write'; readonly requests: readonly DataRequest[]; readonly bytes: number; readonly cb: CmdCallback }
+  | {
+      readonly type: 'write';
+      readonly requests: readonly DataRequest[];
+      readonly bytes: number;
+      readonly cb: CmdCallback;
+      /** Which disk usages the write tolerates (kvrpcpb `disk_full_opt`; default NotAllowedOnFull). */
+      readonly diskFullOpt?: import('../operation/disk-usage.js').DiskFullOpt | undefined;
+    }
   | { readonly type: 'admin'; readonly admin: AdminCmd; readonly cb: CmdCallback }
   | { readonly type: 'readIndex'; readonly cb: (r: ReadIndexResult) => void }
   | { readonly type: 'tick' }

@@ -10,6 +10,8 @@
  *   3. admin commands are proposed one by one (`proposeAdmin`); membership changes go through
  *      raft's ConfChangeV2 with the RaftCmd in the change's context, as TiKV does;
  *   4. the apply side checks the epoch again and answers each callback after its write.
+ * A data write is refused with DiskFull when the leader's store or a majority of the voters' stores
+ * is low on disk space (disk-usage.ts); admin commands are never refused for that.
  * A follower refuses with NotLeader (with the leader hint); TiKV proposals are never forwarded.
  */
 import { ConfChangeTransition, ConfChangeType, RaftCodes, type ConfChangeSingle } from '@mrkv/raft';
@@ -18,6 +20,7 @@ import type { CmdCallback, CmdResult, PeerMsg } from '../fsm/msgs.js';
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
 import { encodeRaftCmd, type AdminCmd } from '../wire/raft-cmd.js';
+import { checkDiskFull } from './disk-usage.js';
 
 type WriteMsg = Extract<PeerMsg, { type: 'write' }>;
 
@@ -41,6 +44,12 @@ export function onWrite(peer: Peer, ctx: StoreContext, msg: WriteMsg): void {
   }
   if (peer.merging !== undefined) {
     msg.cb({ ok: false, error: new ProposalInMergingModeError({ regionId: peer.regionId }) });
+    return;
+  }
+  const full = checkDiskFull(peer, ctx, msg.diskFullOpt);
+  if (full !== undefined) {
+    ctx.counters.diskFullRefusals++;
+    msg.cb({ ok: false, error: full });
     return;
   }
   if (peer.proposals.length >= ctx.cfg.maxPendingProposals) {

@@ -10,6 +10,7 @@ import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
 import type { StoreRaftMessage } from '../wire/raft-message.js';
 import { destroyPeer } from './destroy.js';
+import { recordPeerDiskUsage } from './disk-usage.js';
 import { sendTombstone } from './send.js';
 
 export function onRaftMessage(peer: Peer, ctx: StoreContext, m: StoreRaftMessage): void {
@@ -35,6 +36,7 @@ export function onRaftMessage(peer: Peer, ctx: StoreContext, m: StoreRaftMessage
     peer.peerCache.set(from.id, from);
   }
   if (peer.isLeader) peer.leader.lastHeard.set(from.id, ctx.clock.nowMs());
+  recordPeerDiskUsage(peer, from.id, m.diskUsage ?? 'Normal');
   try {
     peer.rawNode.step(m.message);
   } catch (err) {

@@ -29,6 +29,7 @@ export function sendRaftMessage(peer: Peer, ctx: StoreContext, m: Message): void
     isTombstone: false,
     startKey: peer.region.startKey,
     endKey: peer.region.endKey,
+    diskUsage: ctx.disk.usage,
   };
   if (m.msgType === MessageType.MsgSnap && m.snapshot !== undefined) {
     const data = m.snapshot.data;
@@ -56,6 +57,7 @@ export function sendTombstone(peer: Peer, ctx: StoreContext, to: { id: number; s
     isTombstone: true,
     startKey: peer.region.startKey,
     endKey: peer.region.endKey,
+    diskUsage: ctx.disk.usage,
     message: {
       msgType: MessageType.MsgHeartbeat,
       to: to.id,

@@ -118,6 +118,11 @@ export class Peer {
   lastRead: PendingRead | undefined;
   /** A lease read was served since the last tick (keeps the lease renewed while reads continue). */
   leaseReadSinceTick = false;
+  /**
+   * The last non-Normal disk usage each other peer of the region reported on its raft messages
+   * (operation/disk-usage.ts); a peer reporting Normal is removed.
+   */
+  readonly peerDiskUsage = new Map<number, import('../operation/disk-usage.js').DiskUsage>();
   /** Raft ticks since start. */
   ticks = 0;
   destroyed = false;

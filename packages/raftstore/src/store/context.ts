@@ -8,6 +8,7 @@ import type { KvEngine, RaftLogBatch, RaftLogEngine } from '@mrkv/engine';
 import type { Message } from '@mrkv/raft';
 import type { RaftstoreConfig } from '../config.js';
 import type { ApplyMsg, PeerMsg } from '../fsm/msgs.js';
+import type { DiskSpace, DiskSpaceReading, DiskUsage } from '../operation/disk-usage.js';
 import type { PdApi, RaftTransport } from './api.js';
 import type { StoreMeta } from './meta.js';
 import type { ObserverRegistry } from './observer.js';
@@ -46,6 +47,20 @@ export interface RaftstoreCounters {
   snapshotsSent: number;
   snapshotsApplied: number;
   consistencyMismatches: number;
+  /** Times the store's disk usage changed (operation/disk-usage.ts). */
+  diskUsageChanges: number;
+  /** Client writes refused with DiskFull. */
+  diskFullRefusals: number;
+}
+
+/** The store's disk space and the usage derived from it (operation/disk-usage.ts). */
+export interface StoreDiskState {
+  /** Where readings come from; undefined = not watched (always Normal). */
+  readonly space: DiskSpace | undefined;
+  /** The usage as of the last store tick; sent on every RaftMessage. */
+  usage: DiskUsage;
+  /** The last reading (for /status and metrics). */
+  reading: DiskSpaceReading | undefined;
 }
 
 export interface StoreContext {
@@ -61,6 +76,8 @@ export interface StoreContext {
   readonly meta: StoreMeta;
   readonly observers: ObserverRegistry;
   readonly counters: RaftstoreCounters;
+  /** The store's disk usage (refreshed every store tick). */
+  readonly disk: StoreDiskState;
   round: RaftRound;
   /** Mails a peer FSM; false when there is no such peer. */
   sendPeer(regionId: number, msg: PeerMsg): boolean;
@@ -102,5 +119,7 @@ export function newCounters(): RaftstoreCounters {
     snapshotsSent: 0,
     snapshotsApplied: 0,
     consistencyMismatches: 0,
+    diskUsageChanges: 0,
+    diskFullRefusals: 0,
   };
 }

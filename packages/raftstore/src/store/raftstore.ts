@@ -21,6 +21,7 @@ import type { RaftstoreConfig } from '../config.js';
 import type { ApplyMsg, PeerMsg } from '../fsm/msgs.js';
 import { RaftPollHandler } from '../fsm/raft-poll.js';
 import { operatorEpochMatches } from '../operation/pd.js';
+import { DISK_USAGES, refreshStoreDiskUsage, type DiskSpace, type DiskSpaceReading, type DiskUsage } from '../operation/disk-usage.js';
 import { confStateFromRegion } from '../peer/conf-state.js';
 import { Peer } from '../peer/peer.js';
 import { PeerStorage } from '../peer/peer-storage.js';
@@ -87,6 +88,11 @@ export interface RaftstoreOptions {
   seed?: number;
   /** Called on a fatal I/O failure (default: rethrow, which ends the process). */
   onFatal?: (err: unknown) => void;
+  /**
+   * Free and total space of the data directory, read every store tick (operation/disk-usage.ts).
+   * Absent: the disk is not watched and the store's usage stays Normal.
+   */
+  diskSpace?: DiskSpace | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -127,6 +133,7 @@ export class Raftstore implements RaftMessageSink {
       meta: new StoreMeta(),
       observers: new ObserverRegistry(opts.logger),
       counters: newCounters(),
+      disk: { space: opts.diskSpace, usage: 'Normal', reading: undefined },
       round: newRound(),
       sendPeer: (id, msg) => this.raftPoller.send(id, msg),
       sendApply: (id, msg) => this.applyPoller.send(id, msg),
@@ -159,6 +166,7 @@ export class Raftstore implements RaftMessageSink {
 
   /** Loads the regions from the engines, starts their peers, the tick and the PD listener. */
   async start(): Promise<void> {
+    refreshStoreDiskUsage(this.ctx);
     const rec = await recoverRegions(this.opts.kvEngine, this.opts.raftEngine, this.storeId, this.opts.logger);
     for (const [id, t] of rec.tombstones) this.ctx.meta.tombstones.set(id, t);
     const reset = this.opts.raftEngine.newBatch();
@@ -197,6 +205,7 @@ export class Raftstore implements RaftMessageSink {
 
   private onTick(): void {
     if (this.stopped) return;
+    refreshStoreDiskUsage(this.ctx);
     for (const id of this.peers.keys()) this.raftPoller.send(id, { type: 'tick' });
   }
 
@@ -399,8 +408,14 @@ export class Raftstore implements RaftMessageSink {
     return this.peers.size;
   }
 
+  /** The store's disk usage as of the last tick, with the reading it came from (status, metrics). */
+  diskUsage(): { usage: DiskUsage; reading: DiskSpaceReading | undefined } {
+    return { usage: this.ctx.disk.usage, reading: this.ctx.disk.reading };
+  }
+
   storeStats(): Partial<StoreStats> {
     return {
+      diskUsage: this.ctx.disk.usage,
       regionCount: this.peers.size,
       isBusy: false,
       startTime: Math.floor(this.startTime / 1000),
@@ -419,6 +434,16 @@ export class Raftstore implements RaftMessageSink {
     for (const p of this.peers.values()) if (p.isLeader) leaders++;
     lines.push('# TYPE mrkv_raftstore_regions gauge', `mrkv_raftstore_regions ${this.peers.size}`);
     lines.push('# TYPE mrkv_raftstore_leaders gauge', `mrkv_raftstore_leaders ${leaders}`);
+    lines.push(
+      '# HELP mrkv_store_disk_usage Disk usage of the store: 0 Normal, 1 AlmostFull, 2 AlreadyFull (client writes refused from 1 or 2, see storage.reserve-space).',
+      '# TYPE mrkv_store_disk_usage gauge',
+      `mrkv_store_disk_usage ${DISK_USAGES.indexOf(this.ctx.disk.usage)}`,
+    );
+    const reading = this.ctx.disk.reading;
+    if (reading !== undefined) {
+      lines.push('# TYPE mrkv_store_disk_available_bytes gauge', `mrkv_store_disk_available_bytes ${reading.available}`);
+      lines.push('# TYPE mrkv_store_disk_capacity_bytes gauge', `mrkv_store_disk_capacity_bytes ${reading.capacity}`);
+    }
     return lines.join('\n') + '\n';
   }
 

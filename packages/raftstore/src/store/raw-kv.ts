@@ -146,6 +146,7 @@ export class RaftstoreRawKv implements RawKvApi {
       type: 'write',
       requests,
       bytes,
+      diskFullOpt: c.diskFullOpt,
       cb: (r) => (r.ok ? done(undefined, r) : done(r.error)),
     }));
   }

@@ -19,6 +19,7 @@ import type { AdminCmd } from '../wire/raft-cmd.js';
 import { SimNetwork } from './sim-network.js';
 import { SkewedClock } from './sim-clock.js';
 import { withSlowSync } from './slow-disk.js';
+import { FakeDiskSpace } from './fake-disk-space.js';
 
 export interface ClusterOptions {
   stores?: number;
@@ -62,6 +63,8 @@ interface StoreSlot {
   syncDelayMs: number;
   /** Starts so far. */
   generation: number;
+  /** The store's free/total disk space as its raftstore sees it (`setDiskAvailable`). */
+  readonly diskSpace: FakeDiskSpace;
 }
 
 export class TestCluster {
@@ -99,6 +102,7 @@ export class TestCluster {
         clock: sim === undefined ? undefined : new SkewedClock(sim),
         syncDelayMs: 0,
         generation: 0,
+        diskSpace: new FakeDiskSpace(),
       });
     }
   }
@@ -160,6 +164,7 @@ export class TestCluster {
       logger: this.logger.child({ storeId: s.id }),
       clock: s.clock ?? this.clock,
       seed: this.storeSeed === undefined ? s.id * 1009 : this.storeSeed(s.id, generation),
+      diskSpace: s.diskSpace,
       ...(sim === undefined ? {} : { scheduler: sim, timers: s.clock === undefined ? simTimers(sim) : s.clock.timers() }),
       ...(this.onFatal === undefined ? {} : { onFatal: (err: unknown) => this.fatal(s, store, err) }),
     });
@@ -204,6 +209,16 @@ export class TestCluster {
     const s = this.stores.get(id);
     if (s === undefined) throw new Error(`no store ${id}`);
     s.syncDelayMs = Math.max(0, ms);
+  }
+
+  /**
+   * Sets the free bytes store `id` reads for its data directory (capacity 100 GiB; the default
+   * reserve is 5 GiB, so e.g. 1 GiB makes it AlreadyFull). The store notices on its next tick.
+   */
+  setDiskAvailable(id: number, bytes: number): void {
+    const s = this.stores.get(id);
+    if (s === undefined) throw new Error(`no store ${id}`);
+    s.diskSpace.setAvailable(bytes);
   }
 
   /** The simulated disks of a store (memory engines only): write faults, crash counts. */

@@ -9,3 +9,4 @@ export { SkewedClock } from './sim-clock.js';
 export type { VirtualTime } from './sim-clock.js';
 export { withSlowSync } from './slow-disk.js';
 export type { SyncDelay } from './slow-disk.js';
+export { FakeDiskSpace } from './fake-disk-space.js';

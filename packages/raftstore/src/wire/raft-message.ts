@@ -4,6 +4,7 @@
  */
 import type { ConfState, Entry, EntryType, Message, MessageType, Snapshot } from '@mrkv/raft';
 import { PEER_ROLES, type Peer, type PeerRole, type RegionEpoch } from '@mrkv/proto';
+import { DISK_USAGES, type DiskUsage } from '../operation/disk-usage.js';
 import { PbReader, PbWriter, Wire, malformed } from './pb.js';
 
 /** One raft message between two peers of a region, with the sender's view of the region. */
@@ -18,6 +19,8 @@ export interface StoreRaftMessage {
   /** The sender's region range, so a store without the region can decide whether to create a peer. */
   startKey: Uint8Array;
   endKey: Uint8Array;
+  /** The sender store's disk usage (`disk_usage = 12`); absent on the wire means Normal. */
+  diskUsage?: DiskUsage | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -91,6 +94,7 @@ export function encodeStoreRaftMessage(msg: StoreRaftMessage): Uint8Array {
   w.bool(6, msg.isTombstone);
   w.bytes(7, msg.startKey);
   w.bytes(8, msg.endKey);
+  if (msg.diskUsage !== undefined && msg.diskUsage !== 'Normal') w.u64(12, DISK_USAGES.indexOf(msg.diskUsage));
   return w.finish();
 }
 
@@ -262,6 +266,7 @@ export function decodeStoreRaftMessage(bytes: Uint8Array): StoreRaftMessage {
   let isTombstone = false;
   let startKey: Uint8Array = EMPTY;
   let endKey: Uint8Array = EMPTY;
+  let diskUsage: DiskUsage = 'Normal';
   while (!r.done()) {
     const [f, wt] = r.tag();
     if (f === 1 && wt === Wire.VARINT) regionId = r.varint();
@@ -272,10 +277,11 @@ export function decodeStoreRaftMessage(bytes: Uint8Array): StoreRaftMessage {
     else if (f === 6 && wt === Wire.VARINT) isTombstone = r.varint() !== 0;
     else if (f === 7 && wt === Wire.LEN) startKey = r.bytes();
     else if (f === 8 && wt === Wire.LEN) endKey = r.bytes();
+    else if (f === 12 && wt === Wire.VARINT) diskUsage = DISK_USAGES[r.varint()] ?? 'Normal';
     else r.skip(wt);
   }
   if (regionId === 0 || fromPeer === undefined || toPeer === undefined || message === undefined) {
     throw malformed('RaftMessage (missing region id, peers or message)');
   }
-  return { regionId, fromPeer, toPeer, message, regionEpoch, isTombstone, startKey, endKey };
+  return { regionId, fromPeer, toPeer, message, regionEpoch, isTombstone, startKey, endKey, diskUsage };
 }

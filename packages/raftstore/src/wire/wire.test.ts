@@ -38,6 +38,7 @@ function sample(): StoreRaftMessage {
     isTombstone: false,
     startKey: u8('a'),
     endKey: u8('z'),
+    diskUsage: 'AlreadyFull',
   };
 }
 
@@ -53,6 +54,7 @@ describe('RaftMessage codec', () => {
     expect(generic.message?.priority).toBe('-3');
     expect(generic.message?.snapshot?.metadata?.confState?.voters).toEqual(['1', '2', '3']);
     expect(generic.toPeer?.role).toBe('Learner');
+    expect(generic.diskUsage).toBe('AlreadyFull');
     // And the other way round: what the generic codec writes, we read.
     const back = encodeMessage('raft_serverpb.RaftMessage', generic);
     expect(decodeStoreRaftMessage(back)).toEqual(m);

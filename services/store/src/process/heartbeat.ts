@@ -80,6 +80,7 @@ export class StoreHeartbeater {
       bytesRead: 0,
       keysRead: 0,
       isBusy: false,
+      diskUsage: 'Normal',
       ...s,
       storeId: this.opts.storeId,
       capacity: s.capacity || disk.capacity,
