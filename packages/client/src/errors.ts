@@ -33,6 +33,15 @@ export const ClientErrorCodes = {
   PD_UNAVAILABLE: 'KV:Client:PdUnavailable',
   /** PD answered with a header error that retrying cannot fix (`details.pdError`). */
   PD_ERROR: 'KV:Client:PdError',
+  /**
+   * The region's leader refused the write because its store, or a majority of the region's
+   * stores, is low on disk space (errorpb.DiskFull; TiKV `storage.reserve-space`). Definitive:
+   * the write was refused before it was proposed, so it did not and will not apply. Not retried
+   * by the client (space comes back only when an operator frees or adds it); reads still work.
+   * `details.storeIds` names the full stores, `details.regionId` the region; the DiskFullError
+   * is the cause.
+   */
+  DISK_FULL: 'KV:Client:DiskFull',
   /** A region error that is not retried (RaftEntryTooLarge); the RegionError is the cause. */
   REGION_ERROR: 'KV:Client:RegionError',
   /**

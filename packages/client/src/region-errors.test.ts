@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  DiskFullError,
   EpochNotMatchError,
   KeyNotInRegionError,
   NotLeaderError,
@@ -187,6 +188,21 @@ describe('busy and stale', () => {
     const err = await client.put('hello', 'x').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ClientErrorCodes.REGION_ERROR, details: { regionError: 'KV:Raftstore:EntryTooLarge' } });
     expect(c.served.length).toBe(served);
+  });
+});
+
+describe('DiskFull', () => {
+  it('a write gets the typed, definitive DISK_FULL at once (not retried, not undetermined), naming the full stores', async () => {
+    await client.put('hello', 'world');
+    const r = c.regionOf('hello');
+    c.inject((s) => s.regionId === r.id, () => new DiskFullError({ storeIds: [2, 3], reason: 'only 1 of 3 voters have disk space' }), 100);
+    const served = c.served.length;
+    const err = await client.put('hello', 'x').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ClientErrorCodes.DISK_FULL, details: { regionError: 'KV:Raftstore:DiskFull', regionId: r.id, storeIds: [2, 3] } });
+    expect((err as Error).cause).toBeInstanceOf(DiskFullError);
+    expect(c.served.length).toBe(served);
+    const cas = await client.compareAndSwap('hello', 'world', 'y').catch((e: unknown) => e);
+    expect(cas).toMatchObject({ code: ClientErrorCodes.DISK_FULL });
   });
 });
 

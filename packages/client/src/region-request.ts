@@ -190,7 +190,6 @@ export class RegionRequestSender {
       case 'recoveryInProgress':
       case 'flashbackInProgress':
       case 'flashbackNotPrepared':
-      case 'diskFull':
       case 'dataIsNotReady':
         await scope.backoff('regionScheduling', err);
         return 'retry';
@@ -202,6 +201,11 @@ export class RegionRequestSender {
           return 'relocate';
         }
         throw new ClientError(ClientErrorCodes.REGION_ERROR, err.message, { cause: err, details: { regionError: err.code, regionId: entry.region.id } });
+      case 'diskFull': {
+        // Refused before proposing: definitive, and retrying cannot help until space returns.
+        const { storeIds } = (err as RegionError<'diskFull'>).payload;
+        throw new ClientError(ClientErrorCodes.DISK_FULL, err.message, { cause: err, details: { regionError: err.code, regionId: entry.region.id, storeIds } });
+      }
       case 'raftEntryTooLarge':
         throw new ClientError(ClientErrorCodes.REGION_ERROR, err.message, { cause: err, details: { regionError: err.code, regionId: entry.region.id } });
     }

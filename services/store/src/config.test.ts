@@ -97,6 +97,17 @@ describe('store config', () => {
     expect(loadStoreConfig({ file })).toEqual(c);
   });
 
+  it('storage.reserve-space / almost-full-space: sizes (0 disables), absent = the raftstore default, handed to the raftstore', () => {
+    const d = defaultStoreConfig();
+    expect(d.storage.reserveSpace).toBeUndefined();
+    expect(raftstoreConfigOf(d)).not.toHaveProperty('diskReserveSpace');
+    const c = loadStoreConfig({ file: tempFile('s.toml', '[storage]\nreserve-space = "2GiB"\nalmost-full-space = "512MiB"\n') });
+    expect(raftstoreConfigOf(c)).toMatchObject({ diskReserveSpace: 2 * 1024 ** 3, diskAlmostFullSpace: 512 * 1024 ** 2 });
+    expect(raftstoreConfigOf(loadStoreConfig({ flags: { 'storage.reserve-space': 0 } })).diskReserveSpace).toBe(0);
+    expect(failure(() => loadStoreConfig({ flags: { 'storage.reserve-space': '-1GiB' } }))).toMatch(/storage\.reserve-space/);
+    expect(failure(() => loadStoreConfig({ flags: { 'raftstore.disk-reserve-space': 5 } }))).toMatch(/raftstore: Unrecognized key.*disk/);
+  });
+
   it('applies cross-field rules, naming the fields', () => {
     expect(failure(() => loadStoreConfig({ flags: { 'server.grpc-max-message-size': '8MiB' } }))).toMatch(/server\.grpc-max-message-size/);
     expect(failure(() => loadStoreConfig({ flags: { 'limits.max-value-size': '16MiB' } }))).toMatch(/limits\.max-value-size/);

@@ -6,7 +6,8 @@
  * Sections:
  * - `server`: listen and advertised addresses, labels, gRPC limits, admission control, shutdown.
  * - `pd`: PD endpoints and retry timing.
- * - `storage`: the data directory (layout in data-dir.ts and the README).
+ * - `storage`: the data directory (layout in data-dir.ts and the README) and the disk space kept
+ *   in reserve (writes refused with DiskFull below it, @mrkv/raftstore operation/disk-usage.ts).
  * - `limits`: request limits checked at the gateway (and handed to the raftstore, which checks the
  *   raft entry size again on propose).
  * - `raftstore`: the raftstore's own settings (@mrkv/raftstore `raftstoreConfigSchema`, minus the
@@ -28,7 +29,12 @@ const GiB = 1024 * MiB;
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1000, kib: KiB, mb: 1000 * 1000, mib: MiB, gb: 1e9, gib: GiB };
 
 /** A byte size: a number, or a string such as "512", "8KiB", "10MiB", "1GB". */
-const size = () =>
+const size = () => byteSize().pipe(z.number().int().positive());
+
+/** A byte size that may be 0 (a switch-off value). */
+const sizeOrZero = () => byteSize().pipe(z.number().int().nonnegative());
+
+const byteSize = () =>
   z
     .unknown()
     .transform((v, ctx) => {
@@ -40,8 +46,7 @@ const size = () =>
         return z.NEVER;
       }
       return Math.round(Number(m[1]) * unit);
-    })
-    .pipe(z.number().int().positive());
+    });
 
 const ms = () => z.number().int().nonnegative();
 
@@ -112,6 +117,14 @@ const storageSchema = z
   .object({
     /** Root of the data directory (store ident, engines, snapshots, lock). */
     dataDir: z.string().min(1).default('./mrkv-data'),
+    /**
+     * Free space kept back for the raft log and admin work (TiKV `storage.reserve-space`): at or
+     * below it the store is AlreadyFull and its leaders refuse client writes with DiskFull while
+     * reads go on. Absent: min(5GiB, 5 % of the disk's capacity). 0 disables the protection.
+     */
+    reserveSpace: sizeOrZero().optional(),
+    /** The AlmostFull band above the reserve (writes refused unless disk_full_opt allows). Absent: half the reserve. */
+    almostFullSpace: sizeOrZero().optional(),
   })
   .strict();
 
@@ -136,7 +149,7 @@ export type RaftstoreThreadMode = (typeof RAFTSTORE_THREAD_MODES)[number];
 
 /** The raftstore settings that `limits` does not already carry, plus where the raftstore runs. */
 const raftstoreSchema = raftstoreConfigSchema
-  .omit({ maxKeySize: true, maxBatchKeys: true, maxScanLimit: true, raftEntryMaxSize: true })
+  .omit({ maxKeySize: true, maxBatchKeys: true, maxScanLimit: true, raftEntryMaxSize: true, diskReserveSpace: true, diskAlmostFullSpace: true })
   .extend({
     /**
      * `worker`: both engines and the raft and apply pollers run on one worker thread, so gRPC
@@ -265,6 +278,8 @@ export function raftstoreConfigOf(c: StoreConfig): RaftstoreConfig {
     maxBatchKeys: c.limits.maxBatchKeys,
     maxScanLimit: c.limits.maxScanLimit,
     raftEntryMaxSize: c.limits.raftEntryMaxSize,
+    ...(c.storage.reserveSpace === undefined ? {} : { diskReserveSpace: c.storage.reserveSpace }),
+    ...(c.storage.almostFullSpace === undefined ? {} : { diskAlmostFullSpace: c.storage.almostFullSpace }),
   };
 }
 

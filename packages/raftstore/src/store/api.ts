@@ -108,8 +108,8 @@ export interface StoreStats {
   bytesRead: number;
   keysRead: number;
   isBusy: boolean;
-  /** How full the data directory's disk is (operation/disk-usage.ts); writes are refused unless Normal. */
-  diskUsage: import('../operation/disk-usage.js').DiskUsage;
+  /** How full the data directory's disk is (operation/disk-usage.ts); writes are refused unless Normal. Absent: Normal. */
+  diskUsage?: import('../operation/disk-usage.js').DiskUsage;
   /** Interval covered by the flow counters, in unix seconds. */
   intervalStart: number;
   intervalEnd: number;

@@ -34,7 +34,9 @@ describe('MRKV_FAILPOINTS: disk failpoints', () => {
     expect(parseFailpoints('disk-full')).toEqual({ disk: { diskFull: true } });
     expect(parseFailpoints('slow-fsync=250; crash-after-sync=3')).toEqual({ disk: { slowFsyncMs: 250, crashAfterSync: 3 } });
     expect(parseFailpoints('crash-before-sync;raftstore-thread-crash-on-put=6b')).toEqual({ crashOnPutKey: '6b', disk: { crashBeforeSync: 1 } });
-    for (const bad of ['disk-full=1', 'slow-fsync', 'slow-fsync=-5', 'slow-fsync=1.5', 'crash-after-sync=0', 'crash-before-sync=x', 'disk_full']) {
+    expect(parseFailpoints('disk-free=1048576')).toEqual({ disk: { diskFree: 1048576 } });
+    expect(parseFailpoints('disk-free=0')).toEqual({ disk: { diskFree: 0 } });
+    for (const bad of ['disk-free', 'disk-free=-1', 'disk-free=1GiB', 'disk-full=1', 'slow-fsync', 'slow-fsync=-5', 'slow-fsync=1.5', 'crash-after-sync=0', 'crash-before-sync=x', 'disk_full']) {
       expect(() => parseFailpoints(bad), bad).toThrow(/unknown or malformed failpoint/);
     }
   });

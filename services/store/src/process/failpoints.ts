@@ -7,6 +7,9 @@
  *   - `disk-full`: every write and sync of both engines fails with `KV:Engine:NoSpace`, the error
  *     a real ENOSPC gives (`@mrkv/engine` `DiskFailpoints`);
  *   - `slow-fsync=<ms>`: every synced write of both engines completes that much later;
+ *   - `disk-free=<bytes>`: the store's disk-space watcher (disk-space.ts) reports that much free
+ *     space instead of the file system's: below `storage.reserve-space` the store refuses client
+ *     writes with DiskFull (the protection path), while its engines keep writing normally;
  *   - `crash-before-sync[=<n>]` / `crash-after-sync[=<n>]`: the n-th synced write (default 1)
  *     SIGKILLs the process before it is issued / after it is durable and before it is answered.
  *   An unknown or malformed item is a start-up error naming it, so a typo never silently
@@ -50,6 +53,7 @@ export function parseFailpoints(spec: string | undefined): RaftstoreThreadFailpo
     if (name === 'raftstore-thread-crash-on-put' && value !== undefined && /^([0-9a-f]{2})+$/i.test(value)) crashOnPutKey = value.toLowerCase();
     else if (name === 'disk-full' && value === undefined) disk.diskFull = true;
     else if (name === 'slow-fsync' && value !== undefined && /^[0-9]{1,7}$/.test(value)) disk.slowFsyncMs = Number(value);
+    else if (name === 'disk-free' && value !== undefined && /^[0-9]{1,15}$/.test(value)) disk.diskFree = Number(value);
     else if (name === 'crash-before-sync' && count !== undefined) disk.crashBeforeSync = count;
     else if (name === 'crash-after-sync' && count !== undefined) disk.crashAfterSync = count;
     else throw new MrkvError(CommonCodes.INVALID_CONFIG, `MRKV_FAILPOINTS: unknown or malformed failpoint ${JSON.stringify(item)}`);

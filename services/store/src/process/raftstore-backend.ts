@@ -20,6 +20,7 @@ import { openRocksKvEngine, openRocksRaftLogEngine } from '@mrkv/engine';
 import { bootstrapEngines, Raftstore, RaftstoreRawKv } from '@mrkv/raftstore';
 import type { OpenRaftstoreBackend, OpenRaftstoreBackendArgs, RaftstoreBackend, RunningRaftstore } from './backend.js';
 import { raftEngineDir } from './data-dir.js';
+import { StatfsDiskSpace } from './disk-space.js';
 import { failpointsFromEnv, openDiskFailpoints } from './failpoints.js';
 import { exitOnThreadFailure, openRaftstoreThread } from './raftstore-thread.js';
 import type { RaftstoreThreadFailpoints } from './thread-protocol.js';
@@ -72,9 +73,11 @@ async function openMainThreadBackend({ config, layout, logger }: OpenRaftstoreBa
   }
   const kvEngine = kv;
   const raftEngine = raft;
+  const diskSpace = new StatfsDiskSpace({ path: layout.root, logger, failpoints: disk.failpoints });
   return {
     bootstrap: bootstrapEngines(kvEngine, raftEngine),
     async start(deps): Promise<RunningRaftstore> {
+      await diskSpace.start();
       const store = new Raftstore({
         storeId: deps.storeId,
         cfg: config,
@@ -84,6 +87,7 @@ async function openMainThreadBackend({ config, layout, logger }: OpenRaftstoreBa
         pd: deps.pd,
         logger: deps.logger.child({ component: 'raftstore' }),
         clock: systemClock,
+        diskSpace,
       });
       await store.start();
       return {
@@ -97,6 +101,7 @@ async function openMainThreadBackend({ config, layout, logger }: OpenRaftstoreBa
       };
     },
     async close(): Promise<void> {
+      diskSpace.stop();
       disk.stop();
       await raftEngine.close();
       await kvEngine.close();

@@ -21,6 +21,7 @@ import { CommonCodes, MrkvError, systemClock, type Logger } from '@mrkv/common';
 import { openRocksKvEngine, openRocksRaftLogEngine, type KvEngine, type RaftLogEngine } from '@mrkv/engine';
 import { bootstrapEngines, Raftstore, RaftstoreRawKv, type PdApi, type PdHeartbeatResponse, type RaftTransport } from '@mrkv/raftstore';
 import { raftEngineDir } from './data-dir.js';
+import { StatfsDiskSpace } from './disk-space.js';
 import { openDiskFailpoints, type OpenedDiskFailpoints } from './failpoints.js';
 import { ThreadChannel, type Handlers } from './thread-channel.js';
 import {
@@ -110,6 +111,8 @@ class RaftstoreWorker {
   /** Disk failpoints of the engines (tests; `MRKV_FAILPOINTS`), and their file watcher. */
   private disk: OpenedDiskFailpoints | undefined;
   private store: Raftstore | undefined;
+  /** The data directory's free space, polled for the raftstore's disk usage. */
+  private diskSpace: StatfsDiskSpace | undefined;
   private rawKv: RaftstoreRawKv | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly pd: PortPd;
@@ -202,6 +205,9 @@ class RaftstoreWorker {
 
   private async start(clusterId: number): Promise<StatsSnapshot> {
     const { kv, raft } = this.engines();
+    const diskSpace = new StatfsDiskSpace({ path: this.data.layout.root, logger: this.logger, failpoints: this.disk?.failpoints });
+    await diskSpace.start();
+    this.diskSpace = diskSpace;
     const store = new Raftstore({
       storeId: this.data.storeId,
       cfg: this.data.config,
@@ -211,6 +217,7 @@ class RaftstoreWorker {
       pd: this.pd,
       logger: this.logger.child({ component: 'raftstore' }),
       clock: systemClock,
+      diskSpace,
     });
     await store.start();
     this.store = store;
@@ -238,6 +245,7 @@ class RaftstoreWorker {
 
   private async stop(): Promise<void> {
     clearInterval(this.statsTimer);
+    this.diskSpace?.stop();
     const store = this.store;
     if (store === undefined) return;
     await store.stop();
@@ -247,6 +255,7 @@ class RaftstoreWorker {
 
   private async close(): Promise<void> {
     clearInterval(this.statsTimer);
+    this.diskSpace?.stop();
     this.disk?.stop();
     const raft = this.raft;
     const kv = this.kv;

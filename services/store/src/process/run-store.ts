@@ -95,6 +95,8 @@ export async function runStore(config: StoreConfig, deps: RunStoreDeps): Promise
       clusterId: () => pd.clusterId,
       regionCount: () => attached.raftstore?.regionCount() ?? 0,
       extraMetrics: () => attached.raftstore?.metricsText?.() ?? '',
+      // Normal / AlmostFull / AlreadyFull: client writes are refused with DiskFull unless Normal.
+      extraStatus: () => ({ diskUsage: attached.raftstore?.storeStats().diskUsage ?? null }),
       metrics,
       logger,
       clock,
