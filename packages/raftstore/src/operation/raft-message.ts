@@ -12,6 +12,7 @@ import type { StoreRaftMessage } from '../wire/raft-message.js';
 import { destroyPeer } from './destroy.js';
 import { recordPeerDiskUsage } from './disk-usage.js';
 import { sendTombstone } from './send.js';
+import { onTransferLeaderCheck } from './transfer-leader.js';
 
 export function onRaftMessage(peer: Peer, ctx: StoreContext, m: StoreRaftMessage): void {
   if (peer.destroyed) return;
@@ -37,6 +38,7 @@ export function onRaftMessage(peer: Peer, ctx: StoreContext, m: StoreRaftMessage
   }
   if (peer.isLeader) peer.leader.lastHeard.set(from.id, ctx.clock.nowMs());
   recordPeerDiskUsage(peer, from.id, m.diskUsage ?? 'Normal');
+  if (onTransferLeaderCheck(peer, ctx, m.message)) return;
   try {
     peer.rawNode.step(m.message);
   } catch (err) {

@@ -126,6 +126,43 @@ describe('raftstore: membership and snapshots', () => {
   });
 });
 
+describe('raftstore: leader transfer', () => {
+  it('moves leadership to a voter that is ready, and to a fresh voter only once it applied its promotion; writes are never held meanwhile', async () => {
+    cluster = new TestCluster({ stores: 4 });
+    const region = await cluster.start([1, 2, 3]);
+    const first = await cluster.waitLeader(region.id);
+    await cluster.put('a', '1');
+    const transfer = (from: number, to: number) => {
+      const peer = cluster!.store(to).peers.get(region.id)!.peerId;
+      cluster!.store(from).send(region.id, { type: 'transferLeader', peerId: peer });
+    };
+    // A ready voter: leadership moves.
+    const second = [1, 2, 3].find((s) => s !== first)!;
+    transfer(first, second);
+    await waitFor(() => cluster!.leaderStore(region.id) === second, 10_000, 'the transfer to a ready voter');
+    // A learner on store 4 is promoted while store 4 hears nothing: it cannot have applied it.
+    const p4 = { id: cluster.pd.allocId(), storeId: 4, role: 'Learner' as const };
+    await cluster.changePeer(region.id, 'AddLearnerNode', p4);
+    await waitFor(async () => (await cluster!.peek(4, 'a')) === '1', 10_000, 'the learner to catch up');
+    const heal = cluster.net.isolate(4);
+    await cluster.changePeer(region.id, 'AddNode', { ...p4, role: 'Voter' });
+    const leader = cluster.leaderStore(region.id)!;
+    transfer(leader, 4);
+    // The leader only asked; proposals are not held for an election timeout.
+    for (let i = 0; i < 5; i++) {
+      const local = cluster.store(leader).peers.get(region.id)!.region;
+      await cluster.rawKv(leader).rawPut(cluster.contextFor(local, leader), Buffer.from(`w${i}`), Buffer.from('x'));
+    }
+    expect(cluster.leaderStore(region.id)).toBe(leader);
+    heal();
+    await waitFor(async () => (await cluster!.peek(4, 'w4')) === 'x', 10_000, 'store 4 to catch up');
+    transfer(leader, 4);
+    await waitFor(() => cluster!.leaderStore(region.id) === 4, 10_000, 'the transfer to the promoted voter');
+    await cluster.put('b', '2');
+    expect(await cluster.get('b')).toBe('2');
+  });
+});
+
 describe('raftstore: consistency check', () => {
   it('finds no difference between healthy replicas and finds an injected divergence', async () => {
     cluster = new TestCluster({ stores: 3 });
