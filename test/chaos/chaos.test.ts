@@ -3,7 +3,8 @@
  * recording a history, and one fault per scenario: kill -9 of the leader's store, of every store
  * at once, of the leader under heavy writes; the leader cut off from the majority; a follower cut
  * off then healed; the leader frozen with SIGSTOP; a follower frozen until it needs a snapshot;
- * a full disk on one follower and on a majority; kill -9 during slow fsyncs (disk-faults.ts).
+ * a disk low on space on one follower and on a majority (DiskFull), a real ENOSPC (fail-stop);
+ * kill -9 during slow fsyncs (disk-faults.ts).
  * Every scenario ends with the same verdicts (scenario.ts): the history is linearizable, every
  * acknowledged write is readable, and the cluster took writes again (recovery time printed).
  *
@@ -12,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosCluster, closeDirectClients, directGet, directPut, storeName } from './chaos-cluster.js';
-import { diskFullFollower, diskFullMajority, slowFsyncKill } from './disk-faults.js';
+import { diskFullFollower, diskFullMajority, enospcFailStop, slowFsyncKill } from './disk-faults.js';
 import { hold, LONG, PROFILE, runScenario, type ScenarioReport } from './scenario.js';
 import type { Workload } from './workload.js';
 import { waitFor } from '../store/cluster.js';
@@ -259,12 +260,16 @@ describe.sequential('chaos', () => {
     }
   }, timeout);
 
-  it('disk full on a follower: it stops, the cluster keeps serving; space back, restart, it catches up', async () => {
+  it('disk low on a follower: it keeps running and appending, the cluster keeps serving', async () => {
     for (let round = 0; round < PROFILE.rounds; round++) expectSound(await diskFullFollower(cluster, `disk-full-follower-${round}`));
   }, timeout);
 
-  it('disk full on a majority: nothing acknowledged while it lasts, nothing acknowledged lost, writes resume when space returns', async () => {
+  it('disk low on a majority: writes refused with DiskFull, reads answer, writes resume when space returns, nothing acknowledged lost', async () => {
     for (let round = 0; round < PROFILE.rounds; round++) expectSound(await diskFullMajority(cluster, `disk-full-majority-${round}`));
+  }, timeout);
+
+  it('real ENOSPC on a follower: it fails stop, the cluster keeps serving; space back, restart, it catches up', async () => {
+    for (let round = 0; round < PROFILE.rounds; round++) expectSound(await enospcFailStop(cluster, `enospc-failstop-${round}`));
   }, timeout);
 
   it('kill -9 during slow fsyncs (the leader; long profile: every store): acknowledged writes survive, in-flight ones are undetermined', async () => {

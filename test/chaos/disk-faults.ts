@@ -1,23 +1,32 @@
 /**
- * Disk-fault scenarios of the chaos suite, on the engines' disk failpoints (`@mrkv/engine`
- * `DiskFailpoints`) switched at runtime through `<data-dir>/failpoints` (`MRKV_FAILPOINTS_WATCH=1`).
+ * Disk-fault scenarios of the chaos suite, on the stores' disk failpoints switched at runtime
+ * through `<data-dir>/failpoints` (`MRKV_FAILPOINTS_WATCH=1`).
  *
- * What mrkv does on a full disk: a failed raft-log (or kv) write is fatal for the store — the
- * raftstore logs `raftstore I/O failed; stopping` with `KV:Engine:NoSpace` and the process exits
- * 1 (fail-stop; nothing of the failed round was acknowledged, since votes, append acks and client
- * answers leave only after the write). A store restarted while the disk is still full stops again
- * at its first write; once space is back it recovers from its log like after kill -9. The
- * scenarios check that this is safe and that the cluster rides it out:
+ * What mrkv does as a disk fills (docs/architecture.md §4 "Full disk"): below
+ * `storage.reserve-space` a store is AlreadyFull; its leaders refuse client writes with DiskFull
+ * (the SDK's definitive `KV:Client:DiskFull`), reads go on, followers keep appending into the
+ * reserve, and writes resume by themselves when space returns — the protection path, exercised
+ * with the `disk-free=<bytes>` failpoint (the store "sees" a nearly full disk; nothing fails).
+ * Should a write still hit ENOSPC, the store fails stop (`raftstore I/O failed; stopping`,
+ * `KV:Engine:NoSpace`, exit 1; nothing of the failed round was acknowledged) and recovers from
+ * its log on restart like after kill -9 — the last resort, exercised with `disk-full`.
  *
- * - `disk-full-follower`: the cluster keeps taking writes; after space returns and a restart the
- *   follower catches up (a follower read at it sees the newest acknowledged append).
- * - `disk-full-majority`: with two of three stores stopped no write is acknowledged; after space
- *   returns both restart and writes resume; nothing acknowledged before is lost.
+ * - `disk-full-follower`: one follower low on space keeps running, keeps appending (a follower
+ *   read at it sees the newest acknowledged append) and the cluster keeps taking writes.
+ * - `disk-full-majority`: the leader's store and a follower low on space: writes are refused with
+ *   DiskFull (nothing acknowledged after the refusals began), reads still answer, and writes
+ *   resume once space returns, without a restart.
+ * - `enospc-failstop`: a real ENOSPC on a follower's engines: it stops (exit 1 with the fatal
+ *   line), the other two keep serving; space back, restart, it catches up.
  * - `slow-fsync-kill`: every store's fsync takes 150 ms; the leader's store (long profile: every
  *   store) is killed with kill -9 while synced writes are in flight (written, maybe durable, not
  *   yet answered: undetermined), then restarted.
+ *
+ * Every scenario runs under the register workload and ends with the suite's checks: history
+ * linearizable, no acknowledged append lost.
  */
 import { expect } from 'vitest';
+import { ClientErrorCodes, createRawClient, isClientError, type RawClient } from '@mrkv/client';
 import type { ChaosCluster } from './chaos-cluster.js';
 import { directGet } from './chaos-cluster.js';
 import { hold, LONG, PROFILE, runScenario, type FaultTimes, type ScenarioReport } from './scenario.js';
@@ -89,12 +98,113 @@ async function healDisks(cluster: ChaosCluster): Promise<void> {
   await Promise.all(cluster.stores.map((s, i) => (s.running ? undefined : cluster.restart(i))));
 }
 
-/** Disk full on one follower: it stops, the other two keep serving; space back, restart, catch up. */
+/** Free space the `disk-free` failpoint reports: far below any reserve (min(5GiB, 5 %) by default). */
+const LOW_SPACE = 'disk-free=4096';
+
+/** Waits until store `i`'s /status reports `usage` (the store reads its disk every tick). */
+async function expectDiskUsage(cluster: ChaosCluster, i: number, usage: string, timeoutMs = 10_000): Promise<void> {
+  let last: unknown;
+  await waitFor(
+    `store ${i} to report diskUsage ${usage}`,
+    async () => {
+      last = (await cluster.stores[i]!.status()).diskUsage;
+      return last === usage ? true : undefined;
+    },
+    timeoutMs,
+    50,
+  ).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}; last: ${String(last)}\n${cluster.stores[i]!.tail(15)}`, { cause: e });
+  });
+}
+
+/** One follower low on space: it keeps running and appending, the cluster keeps taking writes. */
 export async function diskFullFollower(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
-  let follower = -1;
-  const r = await runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
+  return runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
     const leader = await cluster.liveLeaderIndex(`${name}/r0`);
-    follower = (leader + 1) % cluster.stores.length;
+    const follower = (leader + 1) % cluster.stores.length;
+    const faultAt = performance.now();
+    cluster.setDiskFailpoints(follower, LOW_SPACE);
+    await expectDiskUsage(cluster, follower, 'AlreadyFull');
+    const acks = w.writeAcks.length;
+    await w.waitAcks(acks + PROFILE.settleAcks, 30_000); // the leader still has a quorum
+    const ms = await expectCaughtUp(cluster, w, follower); // and the full follower keeps appending
+    console.log(`[chaos] ${name}: store ${follower} low on space kept appending (caught up in ${ms} ms)`);
+    expect(cluster.stores[follower]!.running, `${name}: the full follower stopped`).toBe(true);
+    await hold(PROFILE.faultMs);
+    const healAt = performance.now();
+    cluster.setDiskFailpoints(follower, undefined);
+    await expectDiskUsage(cluster, follower, 'Normal');
+    return { faultAt, healAt };
+  }));
+}
+
+/**
+ * The leader's store and a follower low on space: client writes are refused with DiskFull while
+ * reads still answer; space back on both, writes resume without a restart.
+ */
+export async function diskFullMajority(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
+  let acksAfterRefusal: number[] = [];
+  let refusals = 0;
+  const probe = createRawClient({ pdEndpoints: [cluster.pd.addr], timeoutMs: 3_000 });
+  try {
+    const r = await runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
+      const leader = await cluster.liveLeaderIndex(`${name}/r0`);
+      const full = [leader, (leader + 1) % cluster.stores.length];
+      const faultAt = performance.now();
+      for (const i of full) cluster.setDiskFailpoints(i, LOW_SPACE);
+      await Promise.all(full.map((i) => expectDiskUsage(cluster, i, 'AlreadyFull')));
+      const refusedAt = await expectWriteRefused(probe, `${name}/probe`);
+      console.log(`[chaos] ${name}: stores ${full.join(', ')} low on space; writes refused with DiskFull ${Math.round(refusedAt - faultAt)} ms after`);
+      // Reads still answer: the newest acknowledged append is there.
+      const [key, value] = newestAppend(w);
+      const got = await probe.get(key);
+      expect(got === undefined ? undefined : Buffer.from(got).toString(), `${name}: read of ${key} while the disks are low`).toBe(value);
+      await hold(PROFILE.faultMs);
+      expect(cluster.stores.every((s) => s.running), `${name}: a store stopped while low on space`).toBe(true);
+      const healAt = performance.now();
+      // Writes proposed before the refusals began may still be answered a little later.
+      acksAfterRefusal = w.writeAcks.filter((t) => t > refusedAt + 1_000 && t < healAt);
+      refusals = w.errors.get(ClientErrorCodes.DISK_FULL) ?? 0;
+      for (const i of full) cluster.setDiskFailpoints(i, undefined);
+      await Promise.all(full.map((i) => expectDiskUsage(cluster, i, 'Normal')));
+      return { faultAt, healAt };
+    }));
+    expect(acksAfterRefusal, `${name}: writes acknowledged while a majority was low on space`).toEqual([]);
+    expect(refusals, `${name}: the workload saw no DiskFull`).toBeGreaterThan(0);
+    return r;
+  } finally {
+    await probe.close();
+  }
+}
+
+/** Puts `key` until the SDK answers with the definitive DiskFull; returns when it did. */
+async function expectWriteRefused(c: RawClient, key: string): Promise<number> {
+  let last = 'no answer yet';
+  return waitFor(
+    'a write refused with DiskFull',
+    async () => {
+      try {
+        await c.put(key, 'refused?');
+        last = 'accepted';
+        return undefined;
+      } catch (e) {
+        if (isClientError(e, ClientErrorCodes.DISK_FULL)) return performance.now();
+        last = isClientError(e) ? e.code : String(e);
+        return undefined;
+      }
+    },
+    10_000,
+    50,
+  ).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}; last put: ${last}`, { cause: e });
+  });
+}
+
+/** A real ENOSPC on one follower: it fails stop, the other two keep serving; space back, restart, catch up. */
+export async function enospcFailStop(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
+  return runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
+    const leader = await cluster.liveLeaderIndex(`${name}/r0`);
+    const follower = (leader + 1) % cluster.stores.length;
     const faultAt = performance.now();
     cluster.setDiskFailpoints(follower, 'disk-full');
     const stoppedAt = await expectStoppedOnFullDisk(cluster, follower);
@@ -109,29 +219,6 @@ export async function diskFullFollower(cluster: ChaosCluster, name: string): Pro
     console.log(`[chaos] ${name}: store ${follower} caught up ${ms} ms after it was ready again`);
     return { faultAt, healAt };
   }));
-  return r;
-}
-
-/** Disk full on a majority (the leader and a follower): no write acknowledged until space returns. */
-export async function diskFullMajority(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
-  let acksWhileDown: number[] = [];
-  const r = await runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
-    const leader = await cluster.liveLeaderIndex(`${name}/r0`);
-    const full = [leader, (leader + 1) % cluster.stores.length];
-    const faultAt = performance.now();
-    for (const i of full) cluster.setDiskFailpoints(i, 'disk-full');
-    const stopped = await Promise.all(full.map((i) => expectStoppedOnFullDisk(cluster, i)));
-    const downAt = Math.max(...stopped);
-    console.log(`[chaos] ${name}: stores ${full.join(', ')} stopped ${Math.round(downAt - faultAt)} ms after their disks filled`);
-    await hold(PROFILE.faultMs);
-    const healAt = performance.now();
-    acksWhileDown = w.writeAcks.filter((t) => t > downAt && t < healAt);
-    for (const i of full) cluster.setDiskFailpoints(i, undefined);
-    await Promise.all(full.map((i) => cluster.restart(i)));
-    return { faultAt, healAt };
-  }));
-  expect(acksWhileDown, `${name}: writes acknowledged while a majority was stopped`).toEqual([]);
-  return r;
 }
 
 /** kill -9 of the leader's store (long profile: of every store) while synced writes take 150 ms to complete. */

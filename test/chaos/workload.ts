@@ -6,7 +6,7 @@
  * present" can be checked key by key at the end, independently of the checker.
  *
  * Outcomes: an answer is `ok`; a refusal before anything was sent (bad argument, a request the
- * store rejected for good) is `fail`; everything else (deadline, unreachable store, region
+ * store rejected for good, a write refused with DiskFull before it was proposed) is `fail`; everything else (deadline, unreachable store, region
  * unavailable after retries, UndeterminedResult, a closed client) is `info`: the write may or may
  * not have happened, and the checker treats it as indeterminate. Values are unique per write
  * (`c<client>-<seq>`), which lets the checker resolve most indeterminate writes.
@@ -39,7 +39,7 @@ export interface WorkloadOptions {
 
 
 /** Error codes after which a write certainly did not happen. */
-const DEFINITE_FAILURES: ReadonlySet<string> = new Set([ClientErrorCodes.INVALID_ARGUMENT, ClientErrorCodes.REQUEST_FAILED]);
+const DEFINITE_FAILURES: ReadonlySet<string> = new Set([ClientErrorCodes.INVALID_ARGUMENT, ClientErrorCodes.REQUEST_FAILED, ClientErrorCodes.DISK_FULL]);
 
 export class Workload {
   readonly history = new HistoryRecorder();
@@ -295,7 +295,8 @@ function resendWatcher(onResend: () => void): Logger {
     error: noop,
     fatal: noop,
     debug: (obj: unknown, msg?: string) => {
-      if (msg === 'region error') onResend();
+      // DiskFull is answered before proposing and never re-sent (the SDK gives up at once).
+      if (msg === 'region error' && (obj as { code?: unknown } | undefined)?.code !== 'KV:Raftstore:DiskFull') onResend();
     },
     warn: (obj: unknown, msg?: string) => {
       if (msg === 'send to store failed') onResend();
