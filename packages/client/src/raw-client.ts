@@ -92,6 +92,10 @@ const EMPTY = new Uint8Array();
 const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
+  // gRPC's default reconnect backoff grows to 120 s: a store or PD back after a restart would stay
+  // unreachable for this client long after it is up again.
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 3_000,
 };
 
 class GrpcRawClient implements RawClientInternals {

@@ -157,7 +157,7 @@ export class GrpcStorePd implements StorePd {
     if (address === this.leader && this.client !== undefined) return;
     this.client?.close();
     this.leader = address;
-    this.client = createPdClient(address);
+    this.client = createPdClient(address, { channelOptions: PD_CHANNEL_OPTIONS });
   }
 
   /** One unary call, retried once on another leader after a gRPC failure. */
@@ -226,6 +226,16 @@ export class GrpcStorePd implements StorePd {
   }
 }
 
+/**
+ * gRPC reconnects with exponential backoff up to 120 s by default: after a PD restart the store
+ * would stay silent (no store or region heartbeats, so PD counts it down) for up to two minutes.
+ * Capped like the store-to-store transport.
+ */
+const PD_CHANNEL_OPTIONS = {
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 3_000,
+} as const;
+
 /** `connectPd` for the process wiring (`StoreWiring.connectPd`). */
 export function connectGrpcPd(endpoints: readonly string[], logger: Logger): Promise<StorePd> {
   return GrpcStorePd.connect({ endpoints, logger });
@@ -235,7 +245,7 @@ export function connectGrpcPd(endpoints: readonly string[], logger: Logger): Pro
 async function discover(endpoints: readonly string[], timeoutMs: number): Promise<{ leader: string; clusterId: number }> {
   const problems: string[] = [];
   for (const ep of endpoints) {
-    const c = createPdClient(ep);
+    const c = createPdClient(ep, { channelOptions: PD_CHANNEL_OPTIONS });
     try {
       const r = await new Promise<pdpb.GetMembersResponse__Output>((resolve, reject) =>
         c.GetMembers({ header: {} }, { deadline: Date.now() + timeoutMs }, (e, x) => (e ? reject(e) : resolve(x!))),
