@@ -4,7 +4,7 @@
  * /metrics, and wire compatibility with the store's own PD client (GrpcStorePd).
  */
 import { GrpcStorePd } from '@mrkv/store-server';
-import { createPdAdminClient, type pdadmin, type pdpb } from '@mrkv/proto';
+import { createPdAdminClient, newStore, type pdadmin, type pdpb } from '@mrkv/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdProcess } from './pd-process.js';
 import { eventually, SimCluster, storeMeta, unary, waitFor } from './sim-store.js';
@@ -128,19 +128,5 @@ describe('mrkv-pd process', () => {
 });
 
 function storeFromMeta(id: number) {
-  return {
-    id,
-    address: storeMeta(id)!.address!,
-    state: 'Up' as const,
-    labels: [],
-    version: '0.1.0',
-    peerAddress: '',
-    statusAddress: '',
-    gitHash: '',
-    startTimestamp: 0,
-    deployPath: '',
-    lastHeartbeat: 0n,
-    physicallyDestroyed: false,
-    nodeState: 'Serving' as const,
-  };
+  return newStore(id, storeMeta(id)!.address!, { version: '0.1.0' });
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '@mrkv/common';
 import { openMemoryKvEngine, openRocksKvEngine, type KvEngine } from '@mrkv/engine';
-import type { Peer, Region, Store } from '@mrkv/proto';
+import { newStore, type Peer, type Region, type Store } from '@mrkv/proto';
 import { PlacementDriver, type RegionInfo } from '@mrkv/pd';
 
 interface Args {
@@ -64,7 +64,7 @@ async function measure(seconds: number, op: (i: number) => Promise<unknown>): Pr
 }
 
 function store(id: number): Store {
-  return { id, address: `127.0.0.1:${20160 + id}`, state: 'Up', labels: [], version: 'bench', peerAddress: '', statusAddress: '', gitHash: '', startTimestamp: 0, deployPath: '', lastHeartbeat: 0n, physicallyDestroyed: false, nodeState: 'Serving' };
+  return newStore(id, `127.0.0.1:${20160 + id}`, { version: 'bench' });
 }
 
 const key = (i: number) => Buffer.from(`k${String(i).padStart(8, '0')}`);

@@ -83,6 +83,29 @@ export interface Store {
   nodeState: NodeState;
 }
 
+/**
+ * A `metapb.Store` with the defaults a fresh, serving store has (Up, no labels, no heartbeat
+ * yet); `fields` overrides any of them.
+ */
+export function newStore(id: number, address: string, fields: Partial<Omit<Store, 'id' | 'address'>> = {}): Store {
+  return {
+    id,
+    address,
+    state: 'Up',
+    labels: [],
+    version: '',
+    peerAddress: '',
+    statusAddress: '',
+    gitHash: '',
+    startTimestamp: 0,
+    deployPath: '',
+    lastHeartbeat: 0n,
+    physicallyDestroyed: false,
+    nodeState: 'Serving',
+    ...fields,
+  };
+}
+
 // ---- Converters ----
 
 /** A metapb.Peer from the wire (decoded or hand-built). Throws ProtoError on bad ids or roles. */

@@ -80,6 +80,7 @@ export {
   cloneRegion,
   findPeer,
   findPeerOnStore,
+  newStore,
 } from './domain.js';
 export type { Peer, PeerRole, RegionEpoch, Region, Store, StoreLabel, StoreState, NodeState, EpochOrder } from './domain.js';
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger } from '@mrkv/common';
 import { openMemoryKvEngine } from '@mrkv/engine';
 import { regionInfoFromMeta } from '@mrkv/pd';
+import { newStore } from '@mrkv/proto';
 import { loadPdConfig, runPd, type RunningPd } from '@mrkv/pd-server';
 import { runCtl } from './commands.js';
 import type { ScatterJson } from './format.js';
@@ -21,21 +22,7 @@ async function ctl(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const store = (id: number) => ({
-  id,
-  address: `127.0.0.1:${21000 + id}`,
-  state: 'Up' as const,
-  labels: [],
-  version: '0.1.0',
-  peerAddress: '',
-  statusAddress: '',
-  gitHash: '',
-  startTimestamp: 0,
-  deployPath: '',
-  lastHeartbeat: 0n,
-  physicallyDestroyed: false,
-  nodeState: 'Serving' as const,
-});
+const store = (id: number) => newStore(id, `127.0.0.1:${21000 + id}`, { version: '0.1.0' });
 
 beforeAll(async () => {
   pd = await runPd(loadPdConfig({ flags: { 'client-urls': '127.0.0.1:0', 'status-addr': '127.0.0.1:0', 'tick-interval-ms': 50 } }), { logger: noopLogger, engine });

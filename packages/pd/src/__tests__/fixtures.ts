@@ -3,7 +3,7 @@
  */
 import { ManualClock } from '@mrkv/common';
 import { openMemoryKvEngine } from '@mrkv/engine';
-import type { Peer, PeerRole, Region, Store } from '@mrkv/proto';
+import { newStore, type Peer, type PeerRole, type Region, type Store } from '@mrkv/proto';
 import { regionInfoFromMeta, type RegionInfo } from '../core/region-info.js';
 
 /** `text` as bytes. */
@@ -26,21 +26,7 @@ export function info(meta: Region, extra: Partial<RegionInfo> = {}): RegionInfo 
 
 /** A store record. */
 export function store(id: number, state: Store['state'] = 'Up'): Store {
-  return {
-    id,
-    address: `127.0.0.1:${20160 + id}`,
-    state,
-    labels: [],
-    version: '0.1.0',
-    peerAddress: '',
-    statusAddress: '',
-    gitHash: '',
-    startTimestamp: 0,
-    deployPath: '',
-    lastHeartbeat: 0n,
-    physicallyDestroyed: false,
-    nodeState: 'Serving',
-  };
+  return newStore(id, `127.0.0.1:${20160 + id}`, { state, version: '0.1.0' });
 }
 
 /** A fresh memory engine and a manual clock. */

@@ -3,7 +3,7 @@
  * heartbeats and split reports, and lets a test push operators back to region leaders.
  */
 import type { Region, Store } from '@mrkv/proto';
-import { cloneRegion } from '@mrkv/proto';
+import { cloneRegion, newStore } from '@mrkv/proto';
 import type { PdApi, PdHeartbeatResponse, PdOperator, RegionHeartbeat, StoreStats } from '../store/api.js';
 
 export class InProcessPd {
@@ -41,21 +41,7 @@ export class InProcessPd {
       reportBatchSplit: async (regions) => {
         for (const r of regions) this.regions.set(r.id, cloneRegion(r));
       },
-      getStore: async (id): Promise<Store> => ({
-        id,
-        address: `store-${id}`,
-        peerAddress: `store-${id}`,
-        statusAddress: '',
-        labels: [],
-        version: 'test',
-        gitHash: '',
-        startTimestamp: 0,
-        deployPath: '',
-        lastHeartbeat: 0n,
-        physicallyDestroyed: false,
-        state: 'Up',
-        nodeState: 'Serving',
-      }),
+      getStore: async (id): Promise<Store> => newStore(id, `store-${id}`, { peerAddress: `store-${id}`, version: 'test' }),
       allocId: async () => this.allocId(),
     };
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMrkvError, MrkvError, noopLogger } from '@mrkv/common';
-import type { Region, Store } from '@mrkv/proto';
+import { newStore, type Region, type Store } from '@mrkv/proto';
 import { FakePd } from '../testing/fake-pd.js';
 import { MemoryBootstrapEngines } from '../testing/memory-backend.js';
 import { bootstrapCluster, ensureStoreId, registerStore, withRetry, type RetryPolicy } from './bootstrap.js';
@@ -38,21 +38,7 @@ function tempDir(prefix: string): { path: string; cleanup(): void } {
 const retry: RetryPolicy = { intervalMs: 1, maxCount: 3, sleep: async () => {} };
 
 function store(id: number): Store {
-  return {
-    id,
-    address: '127.0.0.1:20160',
-    peerAddress: '127.0.0.1:20160',
-    statusAddress: '127.0.0.1:20180',
-    state: 'Up',
-    labels: [],
-    version: '0.1.0',
-    gitHash: '',
-    startTimestamp: 1,
-    deployPath: '/',
-    lastHeartbeat: 0n,
-    physicallyDestroyed: false,
-    nodeState: 'Serving',
-  };
+  return newStore(id, '127.0.0.1:20160', { peerAddress: '127.0.0.1:20160', statusAddress: '127.0.0.1:20180', version: '0.1.0', startTimestamp: 1, deployPath: '/' });
 }
 
 function code(e: unknown): string | undefined {

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMrkvError } from '@mrkv/common';
-import type { Region, Store } from '@mrkv/proto';
+import { newStore, type Region, type Store } from '@mrkv/proto';
 import type { PdHeartbeatResponse } from '@mrkv/raftstore';
 import { fakePdCluster, startFakePdServer, type FakePdCluster } from '../testing/fake-pd-server.js';
 import { GrpcStorePd, heartbeatResponseFromWire } from './pd-grpc.js';
@@ -39,21 +39,15 @@ async function deadPort(): Promise<string> {
 }
 
 function store(id: number, state: Store['state'] = 'Up'): Store {
-  return {
-    id,
-    address: `127.0.0.1:2016${id}`,
+  return newStore(id, `127.0.0.1:2016${id}`, {
     peerAddress: `127.0.0.1:2016${id}`,
     statusAddress: '127.0.0.1:20180',
     state,
     labels: [{ key: 'zone', value: 'z1' }],
     version: '0.1.0',
-    gitHash: '',
     startTimestamp: 1_700_000_000,
     deployPath: '/srv',
-    lastHeartbeat: 0n,
-    physicallyDestroyed: false,
-    nodeState: 'Serving',
-  };
+  });
 }
 
 const region: Region = {

@@ -16,7 +16,7 @@
  * earlier one failed; a failure during start-up unwinds what was started.
  */
 import { noopLogger, systemClock, type Clock, type Logger, type Rng } from '@mrkv/common';
-import type { Store } from '@mrkv/proto';
+import { newStore, type Store } from '@mrkv/proto';
 import { raftstoreConfigOf, type StoreConfig } from '../config.js';
 import { StoreMetrics } from '../metrics.js';
 import { startStoreServer, type StoreServer } from '../server.js';
@@ -163,19 +163,12 @@ export async function runStore(config: StoreConfig, deps: RunStoreDeps): Promise
 /** The store as PD records it (metapb.Store). */
 function storeMeta(config: StoreConfig, storeId: number, server: StoreServer, clock: Clock): Store {
   const address = config.server.advertiseAddr || server.grpcAddress;
-  return {
-    id: storeId,
-    address,
+  return newStore(storeId, address, {
     peerAddress: address,
     statusAddress: config.server.advertiseStatusAddr || server.statusAddress,
-    state: 'Up',
     labels: Object.entries(config.server.labels).map(([key, value]) => ({ key, value })),
     version: storeVersion(),
-    gitHash: '',
     startTimestamp: Math.floor(clock.wallMs() / 1000),
     deployPath: process.cwd(),
-    lastHeartbeat: 0n,
-    physicallyDestroyed: false,
-    nodeState: 'Serving',
-  };
+  });
 }
