@@ -1,8 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineError, EngineErrorCodes } from '@mrkv/engine';
+import type { Region } from '@mrkv/proto';
 import { TestCluster, waitFor } from '../testing/index.js';
 
 let cluster: TestCluster | undefined;
+
+/**
+ * Starts the cluster, crashes a follower and writes k0…k79 until the log GC (configured small by
+ * the caller) compacted past it: the follower can only come back by snapshot.
+ */
+async function compactPastDownFollower(c: TestCluster): Promise<{ region: Region; down: number }> {
+  const region = await c.start();
+  const leader = await c.waitLeader(region.id);
+  const down = [1, 2, 3].find((s) => s !== leader)!;
+  await c.crash(down);
+  for (let i = 0; i < 80; i++) await c.put(`k${i}`, `v${i}`);
+  const leaderPeer = c.store(c.leaderStore(region.id)!).peers.get(region.id)!;
+  await waitFor(() => leaderPeer.storage.lastIndex() - leaderPeer.storage.firstIndex() < 40, 10_000, 'a bounded log');
+  return { region, down };
+}
+
 afterEach(async () => {
   await cluster?.shutdown();
   cluster = undefined;
@@ -113,13 +130,7 @@ describe('raftstore: membership and snapshots', () => {
 
   it('bounds the log with a follower down (forced compaction) and recovers it by snapshot', async () => {
     cluster = new TestCluster({ stores: 3, cfg: { raftLogGcThreshold: 5, raftLogGcCountLimit: 20, raftLogGcTickMs: 40 } });
-    const region = await cluster.start();
-    const leader = await cluster.waitLeader(region.id);
-    const down = [1, 2, 3].find((s) => s !== leader)!;
-    await cluster.crash(down);
-    for (let i = 0; i < 80; i++) await cluster.put(`k${i}`, `v${i}`);
-    const leaderPeer = cluster.store(cluster.leaderStore(region.id)!).peers.get(region.id)!;
-    await waitFor(() => leaderPeer.storage.lastIndex() - leaderPeer.storage.firstIndex() < 40, 10_000, 'a bounded log');
+    const { region, down } = await compactPastDownFollower(cluster);
     await cluster.restart(down);
     await waitFor(async () => (await cluster!.peek(down, 'k79')) === 'v79', 10_000, 'the follower to catch up by snapshot');
     expect(cluster.store(cluster.leaderStore(region.id)!).ctx.counters.snapshotsSent).toBeGreaterThan(0);
@@ -248,13 +259,7 @@ describe('raftstore: a full disk while a snapshot is installed', () => {
       cfg: { raftLogGcThreshold: 5, raftLogGcCountLimit: 20, raftLogGcTickMs: 40 },
       onFatal: (storeId, err) => fatal.push({ storeId, code: (err as { code?: unknown }).code }),
     });
-    const region = await cluster.start();
-    const leader = await cluster.waitLeader(region.id);
-    const down = [1, 2, 3].find((s) => s !== leader)!;
-    await cluster.crash(down);
-    for (let i = 0; i < 80; i++) await cluster.put(`k${i}`, `v${i}`);
-    const leaderPeer = cluster.store(cluster.leaderStore(region.id)!).peers.get(region.id)!;
-    await waitFor(() => leaderPeer.storage.lastIndex() - leaderPeer.storage.firstIndex() < 40, 10_000, 'a bounded log');
+    const { down } = await compactPastDownFollower(cluster);
     // Only the snapshot's kv batch (80 puts) fails, as on a disk that fills up under it.
     cluster.disks(down).kv.setWriteFault((w) => (w.ops > 40 ? new EngineError(EngineErrorCodes.NO_SPACE, 'injected: no space left on device') : undefined));
     await cluster.restart(down);
