@@ -159,6 +159,12 @@ const raftstoreSchema = raftstoreConfigSchema
      * has cores to itself.
      */
     thread: z.enum(RAFTSTORE_THREAD_MODES).default('main'),
+    /**
+     * `worker` mode: when the raftstore thread has posted nothing (its stats come every second)
+     * for this long it is taken as hung, like a crashed one: the store logs it at fatal and exits
+     * non-zero instead of staying up and serving nothing. 0 turns the watchdog off.
+     */
+    threadHungMs: ms().default(60_000),
   })
   .strict();
 
@@ -271,7 +277,7 @@ export function loadStoreConfig(opts: { file?: string | undefined; flags?: Recor
 
 /** The full raftstore config: the `raftstore` section plus the limits it shares with the gateway. */
 export function raftstoreConfigOf(c: StoreConfig): RaftstoreConfig {
-  const { thread: _thread, ...raftstore } = c.raftstore;
+  const { thread: _thread, threadHungMs: _threadHungMs, ...raftstore } = c.raftstore;
   return {
     ...raftstore,
     maxKeySize: c.limits.maxKeySize,

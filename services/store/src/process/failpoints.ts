@@ -4,6 +4,8 @@
  * - `MRKV_FAILPOINTS`: `name[=value]` items separated by `;`, read once at start-up:
  *   - `raftstore-thread-crash-on-put=<key hex>`: a RawPut of that key crashes the raftstore
  *     thread (`raftstore.thread = worker`);
+ *   - `raftstore-thread-hang-on-put=<key hex>`: a RawPut of that key makes the raftstore thread
+ *     spin forever (`raftstore.thread = worker`; the watchdog, `raftstore.thread-hung-ms`, ends it);
  *   - `disk-full`: every write and sync of both engines fails with `KV:Engine:NoSpace`, the error
  *     a real ENOSPC gives (`@mrkv/engine` `DiskFailpoints`);
  *   - `slow-fsync=<ms>`: every synced write of both engines completes that much later;
@@ -44,6 +46,7 @@ type MutableDisk = { -readonly [K in keyof DiskFailpointSettings]: DiskFailpoint
 export function parseFailpoints(spec: string | undefined): RaftstoreThreadFailpoints | undefined {
   if (spec === undefined || spec.trim() === '') return undefined;
   let crashOnPutKey: string | undefined;
+  let hangOnPutKey: string | undefined;
   const disk: MutableDisk = {};
   for (const item of spec.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
     const eq = item.indexOf('=');
@@ -51,6 +54,7 @@ export function parseFailpoints(spec: string | undefined): RaftstoreThreadFailpo
     const value = eq < 0 ? undefined : item.slice(eq + 1);
     const count = value === undefined ? 1 : /^[1-9][0-9]{0,8}$/.test(value) ? Number(value) : undefined;
     if (name === 'raftstore-thread-crash-on-put' && value !== undefined && /^([0-9a-f]{2})+$/i.test(value)) crashOnPutKey = value.toLowerCase();
+    else if (name === 'raftstore-thread-hang-on-put' && value !== undefined && /^([0-9a-f]{2})+$/i.test(value)) hangOnPutKey = value.toLowerCase();
     else if (name === 'disk-full' && value === undefined) disk.diskFull = true;
     else if (name === 'slow-fsync' && value !== undefined && /^[0-9]{1,7}$/.test(value)) disk.slowFsyncMs = Number(value);
     else if (name === 'disk-free' && value !== undefined && /^[0-9]{1,15}$/.test(value)) disk.diskFree = Number(value);
@@ -60,6 +64,7 @@ export function parseFailpoints(spec: string | undefined): RaftstoreThreadFailpo
   }
   return {
     ...(crashOnPutKey === undefined ? {} : { crashOnPutKey }),
+    ...(hangOnPutKey === undefined ? {} : { hangOnPutKey }),
     ...(Object.keys(disk).length === 0 ? {} : { disk }),
   };
 }

@@ -46,6 +46,7 @@ export function raftstoreBackend(o: RaftstoreBackendOptions = {}): OpenRaftstore
       logger: args.logger,
       onFailure: o.onThreadFailure ?? exitOnThreadFailure,
       snapChunkSize: args.store.transport.snapChunkSize,
+      hungAfterMs: args.store.raftstore.threadHungMs,
       ...(failpoints ? { failpoints } : {}),
     });
   };

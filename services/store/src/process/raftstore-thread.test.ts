@@ -190,6 +190,33 @@ describe('raftstore thread', () => {
     expect(failures).toHaveLength(1);
   });
 
+  it('takes a thread that stops answering (hung, not crashed) as failed once it is silent past hungAfterMs', async () => {
+    const dir = dataDir();
+    const { backend, failures } = await open(dir, { hungAfterMs: 2_000, failpoints: { hangOnPutKey: Buffer.from('spin').toString('hex') } });
+    await backend.bootstrap.prepareBootstrap(firstRegion);
+    await backend.bootstrap.clearPrepareBootstrap();
+    const rs = await start(backend);
+    const ctx = ctxOf(firstRegion);
+    await eventually(() => rs.rawKv.rawPut(ctx, enc('a'), enc('1')));
+    // Alive and posting stats: serving reads for longer than hungAfterMs, the watchdog says nothing.
+    for (const until = Date.now() + 2_500; Date.now() < until; ) {
+      expect(await rs.rawKv.rawGet(ctx, enc('a'))).toEqual(enc('1'));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(failures).toHaveLength(0);
+
+    const inFlight = rs.rawKv.rawPut(ctx, enc('spin'), enc('x')).catch((e: unknown) => e);
+    await eventually(async () => expect(failures).toHaveLength(1));
+    expect(failures[0]!.code).toBe(RaftstoreThreadCodes.THREAD_HUNG);
+    expect(failures[0]!.message).toMatch(/no sign of life/);
+    // The call the thread never answered is failed, not left hanging; later calls fail at once.
+    expect(isMrkvError(await inFlight)).toBe(true);
+    const after = await rs.rawKv.rawGet(ctx, enc('a')).catch((e: unknown) => e);
+    expect(isMrkvError(after)).toBe(true);
+    await backend.close();
+    expect(failures).toHaveLength(1);
+  });
+
   it('rejects the open when the engines cannot be opened (the data directory is in use)', async () => {
     const dir = dataDir();
     const first = await open(dir);

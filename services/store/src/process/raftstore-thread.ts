@@ -15,7 +15,8 @@
  * - `regionCount`, `storeStats` and `metricsText` are read synchronously, so they answer from the
  *   latest snapshot the worker posts (every second, and at start and stop).
  *
- * A thread that dies (an uncaught error, or an exit nobody asked for) fails every pending call and
+ * A thread that dies (an uncaught error, or an exit nobody asked for) — or hangs: no stats
+ * snapshot for `hungAfterMs` once started (a watchdog on main) — fails every pending call and
  * calls `onFailure`, which in the process logs the error and exits non-zero: its engines may hold
  * acknowledged writes that nothing can reach any more, so the store must not go on serving.
  */
@@ -66,6 +67,11 @@ export interface RaftstoreThreadOptions {
   readonly onFailure: (err: MrkvError) => void;
   /** How often the worker posts its stats (default 1000 ms). */
   readonly statsIntervalMs?: number;
+  /**
+   * Once started, a thread that posts no stats for this long is hung and handled as a dead one
+   * (default 60 s, `raftstore.thread-hung-ms`; 0: no watchdog).
+   */
+  readonly hungAfterMs?: number;
   /** Data bytes per chunk of an outbound snapshot (default 1 MiB). */
   readonly snapChunkSize?: number;
   readonly failpoints?: RaftstoreThreadFailpoints;
@@ -100,6 +106,9 @@ class RaftstoreThread {
   opened = false;
   private ending = false;
   private failure: MrkvError | undefined;
+  /** When the last stats snapshot arrived (monotonic ms), for the hang watchdog. */
+  private lastStatsAt = 0;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: RaftstoreThreadOptions) {
     this.logger = opts.logger.child({ component: 'raftstore-thread' });
@@ -126,10 +135,11 @@ class RaftstoreThread {
     });
   }
 
-  private died(cause: unknown): void {
+  private died(cause: unknown, code: string = RaftstoreThreadCodes.THREAD_FAILED): void {
     if (this.failure !== undefined || this.ending) return;
+    this.stopWatchdog();
     const message = cause instanceof Error ? cause.message : String(cause);
-    const err = new MrkvError(RaftstoreThreadCodes.THREAD_FAILED, `raftstore thread failed: ${message}`, { cause });
+    const err = new MrkvError(code, `raftstore thread failed: ${message}`, { cause });
     this.failure = err;
     this.channel.fail(err);
     if (!this.opened) return; // the open call rejects with it
@@ -137,8 +147,33 @@ class RaftstoreThread {
     this.opts.onFailure(err);
   }
 
+  /** Watches the stats snapshots; a thread silent for `hungAfterMs` is taken as dead. */
+  private startWatchdog(): void {
+    const hungAfterMs = this.opts.hungAfterMs ?? 60_000;
+    if (hungAfterMs <= 0) return;
+    this.lastStatsAt = performance.now();
+    this.watchdog = setInterval(() => {
+      const silentMs = performance.now() - this.lastStatsAt;
+      if (silentMs <= hungAfterMs) return;
+      const err = new MrkvError(RaftstoreThreadCodes.THREAD_HUNG, `no sign of life for ${Math.round(silentMs)} ms (raftstore.thread-hung-ms = ${hungAfterMs})`, {
+        details: { silentMs: Math.round(silentMs), hungAfterMs },
+      });
+      this.died(err, RaftstoreThreadCodes.THREAD_HUNG);
+      // A spinning thread never exits by itself; terminate() interrupts it.
+      this.ending = true;
+      void this.worker.terminate();
+    }, Math.max(10, Math.min(1_000, hungAfterMs / 4)));
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+
   /** Ends the thread on purpose (after `close`, or when opening failed). */
   async terminate(): Promise<void> {
+    this.stopWatchdog();
     if (this.ending) return;
     this.ending = true;
     this.channel.flush();
@@ -177,6 +212,7 @@ class RaftstoreThread {
         return;
       case 'stats':
         this.stats = n.stats;
+        this.lastStatsAt = performance.now();
         return;
       default:
         this.logger.error({ note: (n as { t?: unknown }).t }, 'unknown note from the raftstore thread dropped');
@@ -209,6 +245,7 @@ class RaftstoreThread {
     this.deps = deps;
     deps.pd.onHeartbeatResponse((resp) => this.channel.notify({ t: 'pdResponse', resp }));
     this.stats = await this.channel.call('start', [deps.clusterId]);
+    this.startWatchdog();
     const ch = this.channel;
     const sink: RaftMessageSink = {
       onRaftMessages(msgs) {
@@ -230,7 +267,10 @@ class RaftstoreThread {
       regionCount: () => this.stats.regionCount,
       storeStats: () => this.stats.storeStats,
       metricsText: () => this.stats.metricsText,
-      stop: () => (this.failure === undefined ? ch.call('stop', []) : Promise.resolve()),
+      stop: () => {
+        this.stopWatchdog(); // a stopping raftstore posts no more stats
+        return this.failure === undefined ? ch.call('stop', []) : Promise.resolve();
+      },
     };
   }
 }

@@ -174,7 +174,7 @@ class RaftstoreWorker {
       start: (clusterId) => this.start(clusterId),
       rawGet: (ctx, key) => this.api().rawGet(ctx, key),
       rawBatchGet: (ctx, keys) => this.api().rawBatchGet(ctx, keys),
-      rawPut: (ctx, key, value) => (this.crashesOn(key) ? this.crash() : this.api().rawPut(ctx, key, value)),
+      rawPut: (ctx, key, value) => (this.crashesOn(key) ? this.crash() : this.hangsOn(key) ? this.hang() : this.api().rawPut(ctx, key, value)),
       rawBatchPut: (ctx, pairs) => this.api().rawBatchPut(ctx, pairs),
       rawDelete: (ctx, key) => this.api().rawDelete(ctx, key),
       rawBatchDelete: (ctx, keys) => this.api().rawBatchDelete(ctx, keys),
@@ -274,6 +274,23 @@ class RaftstoreWorker {
   private crashesOn(key: Uint8Array): boolean {
     const fp = this.data.failpoints?.crashOnPutKey;
     return fp !== undefined && Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex') === fp;
+  }
+
+  /** Failpoint `hangOnPutKey`: is `key` the one a RawPut of hangs this thread? */
+  private hangsOn(key: Uint8Array): boolean {
+    const fp = this.data.failpoints?.hangOnPutKey;
+    return fp !== undefined && Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex') === fp;
+  }
+
+  /** Spins this thread forever (an endless loop, as a bug would): nothing it owns answers again. */
+  private hang(): Promise<never> {
+    this.logger.warn({ failpoint: 'hangOnPutKey' }, 'failpoint: hanging the raftstore thread');
+    setImmediate(() => {
+      for (;;) {
+        // spin: timers, messages and the engines' callbacks never run again on this thread
+      }
+    });
+    return new Promise<never>(() => {});
   }
 
   /** Ends this thread with an uncaught error; the call that triggered it is never answered. */

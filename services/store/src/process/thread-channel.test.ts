@@ -157,6 +157,8 @@ describe('MRKV_FAILPOINTS', () => {
     expect(parseFailpoints(' ')).toBeUndefined();
     expect(parseFailpoints('raftstore-thread-crash-on-put=6B6579')).toEqual({ crashOnPutKey: '6b6579' });
     expect(() => parseFailpoints('raftstore-thread-crash-on-put=xyz')).toThrow(/malformed failpoint/);
+    expect(parseFailpoints('raftstore-thread-hang-on-put=73706966')).toEqual({ hangOnPutKey: '73706966' });
+    expect(() => parseFailpoints('raftstore-thread-hang-on-put')).toThrow(/malformed failpoint/);
     expect(() => parseFailpoints('typo=1')).toThrow(/unknown or malformed/);
   });
 });

@@ -26,6 +26,8 @@ import type { DataDirLayout } from './data-dir.js';
 export const RaftstoreThreadCodes = {
   /** The raftstore thread died (uncaught error or exit); persistence can no longer be trusted. */
   THREAD_FAILED: 'KV:Server:RaftstoreThreadFailed',
+  /** The raftstore thread posted nothing for `raftstore.thread-hung-ms`: stuck, treated as dead. */
+  THREAD_HUNG: 'KV:Server:RaftstoreThreadHung',
   /** A call to the raftstore thread after it stopped or failed. */
   THREAD_STOPPED: 'KV:Server:RaftstoreThreadStopped',
   /** A message on the port that is not one of the shapes below (a bug on the other side). */
@@ -51,6 +53,8 @@ export interface RaftstoreWorkerData {
 export interface RaftstoreThreadFailpoints {
   /** Hex of a key: a RawPut of it crashes the thread with an uncaught error. */
   readonly crashOnPutKey?: string;
+  /** Hex of a key: a RawPut of it makes the thread spin forever (a hung, not crashed, thread). */
+  readonly hangOnPutKey?: string;
   /** Disk failpoints of both engines from start-up (`@mrkv/engine` `DiskFailpoints`). */
   readonly disk?: DiskFailpointSettings;
   /** A file the engines' thread polls for disk failpoints at runtime (`MRKV_FAILPOINTS_WATCH=1`). */
