@@ -54,3 +54,50 @@ export function topSelfTime(profile: CpuProfile, limit: number, root = process.c
     .slice(0, limit)
     .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, selfPct: total > 0 ? (100 * e.us) / total : 0 }));
 }
+
+/** The parts of a V8 sampling heap profile (`HeapProfiler.stopSampling`) this reads. */
+export interface HeapProfile {
+  readonly head: HeapProfileNode;
+}
+
+/** One call-tree node of a sampling heap profile: bytes sampled as allocated by that frame itself. */
+export interface HeapProfileNode {
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly selfSize: number;
+  readonly children: readonly HeapProfileNode[];
+}
+
+/** One function's share of the sampled allocations. */
+export interface AllocationSite {
+  readonly name: string;
+  readonly where: string;
+  /** Bytes the samples attribute to the function (an estimate: V8 scales samples to bytes). */
+  readonly bytes: number;
+  /** Percent of all sampled bytes. */
+  readonly pct: number;
+}
+
+/** The `limit` functions that allocated the most, summed over every call-tree node of each. */
+export function topAllocations(profile: HeapProfile, limit: number, root = process.cwd()): AllocationSite[] {
+  const acc = new Map<string, { name: string; where: string; bytes: number }>();
+  let total = 0;
+  const stack: HeapProfileNode[] = [profile.head];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    for (const c of n.children) stack.push(c);
+    if (n.selfSize === 0) continue;
+    total += n.selfSize;
+    const f = n.callFrame;
+    const url = f.url.replace(/^file:\/\//, '').replace(root + '/', '');
+    const name = f.functionName || '(anonymous)';
+    const where = url === '' ? '' : f.lineNumber > 0 ? `${url}:${f.lineNumber + 1}` : url;
+    const key = `${name}@${where}`;
+    const e = acc.get(key);
+    if (e === undefined) acc.set(key, { name, where, bytes: n.selfSize });
+    else e.bytes += n.selfSize;
+  }
+  return [...acc.values()]
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, limit)
+    .map((e) => ({ ...e, pct: total > 0 ? (100 * e.bytes) / total : 0 }));
+}

@@ -1,6 +1,7 @@
 /**
  * `pnpm bench store [--seconds S] [--warmup S] [--concurrency C] [--regions 1,64,1024]
- *                   [--engines memory,rocksdb] [--value-size B] [--dir D] [--profile FILE]`
+ *                   [--engines memory,rocksdb] [--value-size B] [--dir D] [--profile FILE]
+ *                   [--heap-profile FILE]`
  *
  * Proposals per second through the raft and apply batch systems of an in-process three-store
  * cluster (`TestCluster`: every store, its raft and apply pollers and the load generator share
@@ -19,10 +20,14 @@
  *   fsync covered several writes (and several regions: one raft-log batch per poll round).
  * - `cmds_per_proposal` = commands proposed ÷ raft proposals (the peer's proposal batching).
  * - `apply_writes_per_write` = kv write batches of all stores ÷ writes.
+ * - `msgs_per_write` = raft messages sent by all stores ÷ writes (appends, acks, heartbeats).
  *
  * With `--profile FILE`, the measured window of the last case is CPU-profiled (node:inspector,
  * the same profiler as `node --cpu-prof`), written to FILE (.cpuprofile, opens in Chrome
- * DevTools) and its top self-time functions printed.
+ * DevTools) and its top self-time functions printed. With `--heap-profile FILE`, the same window
+ * is heap-sampled (`HeapProfiler.startSampling`, one sample per 16 KiB allocated on average),
+ * written to FILE (.heapprofile, DevTools' Memory tab) and the functions that allocated the most
+ * bytes printed: what the garbage collector's share of the CPU profile is spent on.
  *
  * Bad flags print the usage and exit 2. The last line is one JSON object; its top-level
  * `proposals_per_sec` and `fsyncs_per_write` are
@@ -39,7 +44,7 @@ import { openRocksKvEngine, openRocksRaftLogEngine } from '@mrkv/engine';
 import { isRegionError, regionContainsKey, type RequestContext } from '@mrkv/proto';
 import { TestCluster } from '@mrkv/raftstore/testing';
 import type { RaftstoreCounters } from '../src/store/context.js';
-import { topSelfTime, type CpuProfile } from './profile.js';
+import { topAllocations, topSelfTime, type CpuProfile, type HeapProfile } from './profile.js';
 
 type EngineKind = 'memory' | 'rocksdb';
 
@@ -52,10 +57,11 @@ interface Args {
   valueSize: number;
   dir: string | undefined;
   profile: string | undefined;
+  heapProfile: string | undefined;
 }
 
 const USAGE =
-  'usage: store-bench [--seconds S] [--warmup S] [--concurrency C] [--regions 1,64,1024] [--engines memory,rocksdb] [--value-size B] [--dir D] [--profile FILE]';
+  'usage: store-bench [--seconds S] [--warmup S] [--concurrency C] [--regions 1,64,1024] [--engines memory,rocksdb] [--value-size B] [--dir D] [--profile FILE] [--heap-profile FILE]';
 
 /** A bad flag: reported with the usage, exit code 2. */
 function usageError(message: string): MrkvError {
@@ -63,7 +69,7 @@ function usageError(message: string): MrkvError {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seconds: 3, warmup: 1, concurrency: 1024, regions: [1, 64, 1024], engines: ['memory', 'rocksdb'], valueSize: 256, dir: undefined, profile: undefined };
+  const a: Args = { seconds: 3, warmup: 1, concurrency: 1024, regions: [1, 64, 1024], engines: ['memory', 'rocksdb'], valueSize: 256, dir: undefined, profile: undefined, heapProfile: undefined };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min) throw usageError(`${flag} needs a number ≥ ${min}, got ${JSON.stringify(v)}`);
@@ -102,6 +108,10 @@ function parseArgs(argv: string[]): Args {
         if (v === undefined) throw usageError(`--profile needs a file name`);
         a.profile = v;
         break;
+      case '--heap-profile':
+        if (v === undefined) throw usageError(`--heap-profile needs a file name`);
+        a.heapProfile = v;
+        break;
       default:
         throw usageError(`unknown argument ${flag}`);
     }
@@ -131,6 +141,8 @@ interface CaseResult {
   cmds_per_proposal: number;
   raft_rounds_per_sec: number;
   apply_writes_per_write: number;
+  /** Raft messages sent by all stores ÷ writes (appends, acks, heartbeats: the transport's load). */
+  msgs_per_write: number;
   region_errors: number;
   /** Region errors met (and retried after a route refresh), by error code. */
   region_errors_by_code: Record<string, number>;
@@ -232,7 +244,13 @@ async function routeFor(cluster: TestCluster, prefix: string, start: string): Pr
   );
 }
 
-async function runCase(engine: EngineKind, regions: number, a: Args, profile: boolean): Promise<{ result: CaseResult; cpuProfile?: CpuProfile }> {
+/** What `runCase` profiled of its measured window: CPU, heap allocations, both or neither. */
+interface Profiles {
+  cpuProfile?: CpuProfile;
+  heapProfile?: HeapProfile;
+}
+
+async function runCase(engine: EngineKind, regions: number, a: Args, profile: { cpu: boolean; heap: boolean }): Promise<{ result: CaseResult } & Profiles> {
   const setupStart = performance.now();
   const { cluster, cleanup } = await openCluster(engine, a.dir);
   try {
@@ -273,11 +291,18 @@ async function runCase(engine: EngineKind, regions: number, a: Args, profile: bo
     await new Promise((r) => setTimeout(r, a.warmup * 1000));
 
     let session: Session | undefined;
-    if (profile) {
+    if (profile.cpu || profile.heap) {
       session = new Session();
       session.connect();
+    }
+    if (session !== undefined && profile.cpu) {
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
+    }
+    if (session !== undefined && profile.heap) {
+      await session.post('HeapProfiler.enable');
+      // Objects already collected count too: the point is what was allocated, not what survived.
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 16 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     }
     const c0 = sumCounters(cluster);
     const t0 = performance.now();
@@ -286,9 +311,10 @@ async function runCase(engine: EngineKind, regions: number, a: Args, profile: bo
     measuring = false;
     const seconds = (performance.now() - t0) / 1000;
     const c1 = sumCounters(cluster);
-    let cpuProfile: CpuProfile | undefined;
+    const profiles: Profiles = {};
     if (session !== undefined) {
-      cpuProfile = (await session.post('Profiler.stop')).profile as CpuProfile;
+      if (profile.cpu) profiles.cpuProfile = (await session.post('Profiler.stop')).profile as CpuProfile;
+      if (profile.heap) profiles.heapProfile = (await session.post('HeapProfiler.stopSampling')).profile as HeapProfile;
       session.disconnect();
     }
     stopping = true;
@@ -310,11 +336,12 @@ async function runCase(engine: EngineKind, regions: number, a: Args, profile: bo
       cmds_per_proposal: round(d('proposedCommands') / Math.max(1, d('proposals')), 2),
       raft_rounds_per_sec: Math.round(d('raftRounds') / seconds),
       apply_writes_per_write: round(d('applyWrites') / Math.max(1, writes), 4),
+      msgs_per_write: round(d('messagesSent') / Math.max(1, writes), 2),
       region_errors: regionErrors,
       region_errors_by_code: Object.fromEntries(errorKinds),
       setup_s: round(setupS, 1),
     };
-    return cpuProfile === undefined ? { result } : { result, cpuProfile };
+    return { result, ...profiles };
   } finally {
     await cluster.shutdown();
     cleanup();
@@ -327,7 +354,7 @@ function round(x: number, digits: number): number {
 }
 
 function table(rows: CaseResult[]): string {
-  const head = ['engine', 'regions', 'writes/s', 'p50 ms', 'p99 ms', 'fsyncs/write', 'writes/proposal', 'raft rounds/s', 'kv writes/write', 'region errs', 'setup s'];
+  const head = ['engine', 'regions', 'writes/s', 'p50 ms', 'p99 ms', 'fsyncs/write', 'writes/proposal', 'raft rounds/s', 'kv writes/write', 'msgs/write', 'region errs', 'setup s'];
   const body = rows.map((r) => [
     r.engine,
     String(r.regions),
@@ -338,6 +365,7 @@ function table(rows: CaseResult[]): string {
     r.cmds_per_proposal.toFixed(2),
     String(r.raft_rounds_per_sec),
     r.apply_writes_per_write.toFixed(4),
+    r.msgs_per_write.toFixed(2),
     String(r.region_errors),
     r.setup_s.toFixed(1),
   ]);
@@ -352,14 +380,19 @@ async function main(): Promise<void> {
   const rows: CaseResult[] = [];
   const cases = a.engines.flatMap((e) => a.regions.map((r) => [e, r] as const));
   let profileTop: ReturnType<typeof topSelfTime> | undefined;
+  let allocTop: ReturnType<typeof topAllocations> | undefined;
   for (const [i, [engine, regions]] of cases.entries()) {
     const last = i === cases.length - 1;
-    const { result, cpuProfile } = await runCase(engine, regions, a, last && a.profile !== undefined);
+    const { result, cpuProfile, heapProfile } = await runCase(engine, regions, a, { cpu: last && a.profile !== undefined, heap: last && a.heapProfile !== undefined });
     rows.push(result);
     console.log(`  ${engine} × ${regions} regions: ${result.proposals_per_sec} writes/s, ${result.fsyncs_per_write} fsyncs/write (setup ${result.setup_s} s)`);
     if (cpuProfile !== undefined && a.profile !== undefined) {
       writeFileSync(a.profile, JSON.stringify(cpuProfile));
       profileTop = topSelfTime(cpuProfile, 15);
+    }
+    if (heapProfile !== undefined && a.heapProfile !== undefined) {
+      writeFileSync(a.heapProfile, JSON.stringify(heapProfile));
+      allocTop = topAllocations(heapProfile, 15);
     }
   }
   console.log('');
@@ -368,6 +401,15 @@ async function main(): Promise<void> {
     const c = cases[cases.length - 1]!;
     console.log(`\nCPU profile of ${c[0]} × ${c[1]} regions (written to ${a.profile}), top self time:`);
     for (const f of profileTop) console.log(`  ${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}  ${f.where}`);
+  }
+  if (allocTop !== undefined) {
+    const c = cases[cases.length - 1]!;
+    const writes = rows[rows.length - 1]!.writes;
+    console.log(`\nHeap allocation sampling of ${c[0]} × ${c[1]} regions (written to ${a.heapProfile}), top allocating functions:`);
+    for (const f of allocTop) {
+      const perWrite = writes > 0 ? f.bytes / writes : 0;
+      console.log(`  ${f.pct.toFixed(1).padStart(5)}%  ${(f.bytes / 1e6).toFixed(1).padStart(7)} MB  ${perWrite.toFixed(0).padStart(6)} B/write  ${f.name}  ${f.where}`);
+    }
   }
   const headline = rows.find((r) => r.engine === 'rocksdb' && r.regions === 1024) ?? rows[rows.length - 1]!;
   console.log(
