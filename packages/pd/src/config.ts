@@ -1,8 +1,9 @@
 /**
  * PD's run-time configuration: replication and scheduling knobs that `mrkv-ctl config set`
  * changes while PD runs (PD's `ScheduleConfig` and `ReplicationConfig`, pkg/schedule/config).
- * Every key is kebab-case, typed (count, duration, size, boolean) and range-checked; durations
- * accept `500ms`, `20s`, `30m`, `1h` or plain milliseconds, sizes plain numbers in MiB or keys.
+ * Every key is kebab-case, typed (count, duration, size, ratio) and range-checked; durations
+ * accept `500ms`, `20s`, `30m`, `1h` or plain milliseconds, sizes plain numbers in MiB or keys,
+ * ratios decimals such as `0.8`.
  *
  * The whole object is persisted by the cluster on every change, so a restart keeps it.
  */
@@ -48,6 +49,11 @@ export interface ScheduleConfig {
   hotRegionMinWriteRate: number;
   /** Consecutive hot reports before a region counts as hot. */
   hotRegionCacheHitsThreshold: number;
+  /**
+   * A store with more than this share of its capacity used is low on space and takes no new
+   * replicas (PD `low-space-ratio`, 0.8); see `isLowSpace`.
+   */
+  lowSpaceRatio: number;
 }
 
 /** PD's defaults (pkg/schedule/config), scaled for mrkv's smaller regions where noted. */
@@ -71,9 +77,10 @@ export const DEFAULT_SCHEDULE_CONFIG: Readonly<ScheduleConfig> = Object.freeze({
   regionBalanceTolerance: 2,
   hotRegionMinWriteRate: 1 << 20,
   hotRegionCacheHitsThreshold: 3,
+  lowSpaceRatio: 0.8,
 });
 
-type Kind = 'count' | 'duration' | 'size';
+type Kind = 'count' | 'duration' | 'size' | 'ratio';
 
 /** One settable key: its kebab-case name, field, kind, bounds and help. */
 export interface ConfigItemSpec {
@@ -107,6 +114,7 @@ export const CONFIG_ITEMS: readonly ConfigItemSpec[] = [
   { key: 'region-balance-tolerance', field: 'regionBalanceTolerance', kind: 'count', min: 0, max: 1 << 20, help: 'score gap balance-region tolerates, in average region sizes' },
   { key: 'hot-region-min-write-rate', field: 'hotRegionMinWriteRate', kind: 'count', min: 0, max: 2 ** 40, help: 'bytes/s from which a region is a hot-write candidate' },
   { key: 'hot-region-cache-hits-threshold', field: 'hotRegionCacheHitsThreshold', kind: 'count', min: 1, max: 1000, help: 'consecutive hot reports before a region is hot' },
+  { key: 'low-space-ratio', field: 'lowSpaceRatio', kind: 'ratio', min: 0, max: 1, help: 'used share of a store\'s capacity above which it takes no new replicas' },
 ];
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: H, d: 24 * H };
@@ -150,12 +158,28 @@ export function formatConfigValue(config: ScheduleConfig, key: string): string {
  */
 export function withConfigValue(config: ScheduleConfig, key: string, text: string): ScheduleConfig {
   const item = configItem(key);
-  const v = item.kind === 'duration' ? parseDurationMs(text) : /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(v) || v < item.min || v > item.max) {
-    const unit = item.kind === 'duration' ? ` (a duration such as 500ms, 20s, 30m; ${formatDurationMs(item.min)}..${formatDurationMs(item.max)})` : ` (an integer in ${item.min}..${item.max})`;
+  const v = parseValue(item.kind, text);
+  if (!validValue(item, v)) {
+    const unit =
+      item.kind === 'duration' ? ` (a duration such as 500ms, 20s, 30m; ${formatDurationMs(item.min)}..${formatDurationMs(item.max)})`
+      : item.kind === 'ratio' ? ` (a decimal in ${item.min}..${item.max}, such as 0.8)`
+      : ` (an integer in ${item.min}..${item.max})`;
     throw new PdError(PdErrorCodes.INVALID_VALUE, `invalid value ${JSON.stringify(text)} for ${key}: expected${unit}`, { details: { key, value: text } });
   }
   return { ...config, [item.field]: v };
+}
+
+/** The number `text` spells for a key of `kind` (NaN if it does not parse). */
+function parseValue(kind: Kind, text: string): number {
+  if (kind === 'duration') return parseDurationMs(text);
+  if (kind === 'ratio') return /^\s*\d+(?:\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+}
+
+/** True if `v` is a value `item` takes: in range, and an integer unless a ratio. */
+function validValue(item: ConfigItemSpec, v: unknown): v is number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < item.min || v > item.max) return false;
+  return item.kind === 'ratio' || Number.isSafeInteger(v);
 }
 
 /**
@@ -166,7 +190,7 @@ export function normalizeConfig(partial: Partial<Record<keyof ScheduleConfig, un
   const out: ScheduleConfig = { ...DEFAULT_SCHEDULE_CONFIG };
   for (const item of CONFIG_ITEMS) {
     const v = partial[item.field];
-    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= item.min && v <= item.max) out[item.field] = v;
+    if (validValue(item, v)) out[item.field] = v;
   }
   return out;
 }

@@ -32,6 +32,8 @@ export interface Env {
   pd: PlacementDriver;
   clock: ManualClock;
   engine: KvEngine;
+  /** Per-store fields that `beatStores` reports over {@link ZERO_STATS} (disk space, for one). */
+  readonly statsOverrides: Map<number, Partial<StoreStats>>;
   /** Heartbeats every Up store in `alive` (default all registered). */
   beatStores(alive?: number[]): void;
   /** Reports `r` as its leader would; resolves with the command PD answers. */
@@ -50,11 +52,12 @@ export async function clusterEnv(n: number, config: Partial<ScheduleConfig> = {}
     pd,
     clock,
     engine,
+    statsOverrides: new Map(),
     beatStores(alive) {
       for (const s of pd.cluster.allStores()) {
         if (alive !== undefined && !alive.includes(s.meta.id)) continue;
         if (s.meta.state === 'Tombstone') continue;
-        pd.cluster.storeHeartbeat(s.meta.id, ZERO_STATS);
+        pd.cluster.storeHeartbeat(s.meta.id, { ...ZERO_STATS, ...env.statsOverrides.get(s.meta.id) });
       }
     },
     beat(r, extra = {}) {

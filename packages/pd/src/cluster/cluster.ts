@@ -63,6 +63,11 @@ export class Cluster {
   /** Monotonic ms of the last split of a region (for the merge checker). */
   private readonly lastSplitMs = new Map<number, number>();
   /**
+   * Monotonic ms a heartbeat last showed a region's leader on another store than PD had (a
+   * transfer or an election), for balance-leader's cool-down. Entries go with their region.
+   */
+  private readonly lastLeaderChangeMs = new Map<number, number>();
+  /**
    * The bootstrap being persisted, if any. Stores that start together call Bootstrap at once;
    * the ones behind it wait for it and then get ALREADY_BOOTSTRAPPED (PD holds a lock there).
    */
@@ -293,11 +298,14 @@ export class Cluster {
     const changed = old === undefined || metaChanged(old.meta, info.meta);
     if (!changed && this.regions.getById(info.meta.id) !== undefined) {
       this.regions.replaceSameRange(info);
+      this.noteLeader(old, info);
       return { region: info, overlaps: [], metaChanged: false };
     }
     const res = this.regions.put(info);
     if (!res.accepted) throw stale(info, 'a newer epoch at PD');
     await this.storage.saveRegions([info.meta], res.overlaps.map((o) => o.meta.id));
+    this.noteLeader(old, info);
+    for (const o of res.overlaps) if (o.meta.id !== info.meta.id) this.lastLeaderChangeMs.delete(o.meta.id);
     if (old !== undefined && old.meta.regionEpoch.version < info.meta.regionEpoch.version) this.lastSplitMs.set(info.meta.id, this.clock.nowMs());
     if (res.overlaps.length > 0) {
       this.logger.info({ regionId: info.meta.id, overlaps: res.overlaps.map((o) => o.meta.id), startKey: redactKey(info.meta.startKey) }, 'region replaced overlapping regions');
@@ -320,6 +328,19 @@ export class Cluster {
     const r = this.regions.getById(id);
     if (r === undefined) throw new PdError(PdErrorCodes.REGION_NOT_FOUND, `region ${id} not found`, { details: { regionId: id } });
     return r;
+  }
+
+  /**
+   * Monotonic ms a heartbeat last moved the region's leader to another store (undefined: not
+   * since PD started). balance-leader leaves such a region alone for a while.
+   */
+  lastLeaderChangeAt(regionId: number): number | undefined {
+    return this.lastLeaderChangeMs.get(regionId);
+  }
+
+  private noteLeader(old: RegionInfo | undefined, info: RegionInfo): void {
+    const before = old?.leader?.storeId;
+    if (before !== undefined && before !== info.leader?.storeId) this.lastLeaderChangeMs.set(info.meta.id, this.clock.nowMs());
   }
 
   /** Monotonic ms of the region's last split seen by PD (or PD start). */
@@ -372,6 +393,7 @@ export class Cluster {
       if (!res.accepted) continue;
       this.lastSplitMs.set(r.id, now);
       await this.storage.saveRegions([r], res.overlaps.map((o) => o.meta.id));
+      for (const o of res.overlaps) if (o.meta.id !== r.id) this.lastLeaderChangeMs.delete(o.meta.id);
       out.push({ region: info, overlaps: res.overlaps, metaChanged: true });
     }
     return out;

@@ -66,3 +66,30 @@ export function acceptsNewPeers(status: StoreStatus): boolean {
 export function needsReplacement(status: StoreStatus): boolean {
   return status === 'Down' || status === 'Offline' || status === 'Tombstone';
 }
+
+/** PD `InitClusterRegionThreshold`: a store with fewer regions and plenty of bytes free is never low on space. */
+export const INIT_CLUSTER_REGION_THRESHOLD = 100;
+
+/** PD `initialMinSpace` (8 GiB): "plenty of bytes free" for {@link INIT_CLUSTER_REGION_THRESHOLD}. */
+export const INITIAL_MIN_SPACE = 8 * 1024 ** 3;
+
+/**
+ * True if `s` is low on disk space (PD `StoreInfo.IsLowSpace`), so no new replica may go there;
+ * replicas may still move off it and leaders may still move onto it (they take no space).
+ *
+ * - `available` is what the store reports: the free space of its data directory as its raftstore
+ *   sees it (the `disk-free` failpoint included) minus its `storage.reserve-space`, so 0 means at
+ *   or below the reserve, where the store already refuses client writes: always low;
+ * - otherwise low when less than `1 - lowSpaceRatio` of the capacity is available (PD's
+ *   `low-space-ratio`, 0.8: more than 80 % used), except for a store with fewer than
+ *   {@link INIT_CLUSTER_REGION_THRESHOLD} regions and more than {@link INITIAL_MIN_SPACE} free
+ *   (PD's exception for a new cluster on a big, already well-used disk; pd#3444).
+ * A store that has not reported (no stats, or capacity 0) is not low.
+ */
+export function isLowSpace(s: StoreInfo, lowSpaceRatio: number): boolean {
+  const st = s.stats;
+  if (st === undefined || st.capacity <= 0) return false;
+  if (st.available <= 0) return true;
+  if (st.regionCount < INIT_CLUSTER_REGION_THRESHOLD && st.available > INITIAL_MIN_SPACE) return false;
+  return st.available < st.capacity * (1 - lowSpaceRatio);
+}

@@ -2,28 +2,46 @@
  * What checkers and schedulers see: the cluster, the operator controller and a snapshot of store
  * states and loads taken once per round (PD's `SchedulerCluster` view), plus the filters every
  * one of them uses to pick stores.
+ *
+ * The loads include the influence of the running operators' unfinished steps (PD `OpInfluence`,
+ * influence.ts): a leader transfer in flight already counts on its target, not its source, so the
+ * next round does not repeat it elsewhere and overshoot. Stores low on disk space (`isLowSpace`)
+ * stay Up and usable for leaders, but take no new replicas: {@link ScheduleContext.takesNewReplicas}.
  */
 import type { Cluster, StoreLoad } from '../cluster/cluster.js';
 import type { ScheduleConfig } from '../config.js';
 import type { RegionInfo } from '../core/region-info.js';
-import { acceptsNewPeers, storeStatus, type StoreStatus } from '../core/store-info.js';
+import { acceptsNewPeers, isLowSpace, storeStatus, type StoreStatus } from '../core/store-info.js';
 import type { BuildContext } from './builder.js';
+import { applyInfluence, unfinishedInfluence, type StoreInfluence } from './influence.js';
 import type { OperatorKind } from './operator.js';
 import type { OperatorController } from './operator-controller.js';
 
 export class ScheduleContext {
   /** Store states at the start of the round. */
   readonly status = new Map<number, StoreStatus>();
-  /** Store loads at the start of the round; operators built in the round update them. */
+  /**
+   * Store loads at the start of the round with the running operators' unfinished influence added
+   * (region and leader counts); operators built in the round update them.
+   */
   readonly loads: Map<number, StoreLoad>;
+  /** The running operators' unfinished influence at the start of the round, per store. */
+  readonly influence: ReadonlyMap<number, StoreInfluence>;
+  /** Stores low on disk space at the start of the round. */
+  readonly lowSpace = new Set<number>();
 
   constructor(
     readonly cluster: Cluster,
     readonly operators: OperatorController,
   ) {
     const now = cluster.clock.nowMs();
-    for (const s of cluster.allStores()) this.status.set(s.meta.id, storeStatus(s, now, cluster.config));
+    for (const s of cluster.allStores()) {
+      this.status.set(s.meta.id, storeStatus(s, now, cluster.config));
+      if (isLowSpace(s, cluster.config.lowSpaceRatio)) this.lowSpace.add(s.meta.id);
+    }
     this.loads = cluster.storeLoads();
+    this.influence = unfinishedInfluence(operators.list(), (id) => cluster.getRegionById(id));
+    applyInfluence(this.loads, this.influence);
   }
 
   get config(): ScheduleConfig {
@@ -39,6 +57,14 @@ export class ScheduleContext {
   /** Up stores, by id. */
   upStores(): number[] {
     return [...this.status].filter(([, s]) => acceptsNewPeers(s)).map(([id]) => id).sort((a, b) => a - b);
+  }
+
+  /**
+   * True if a new replica may go to `storeId`: Up and not low on disk space (PD's
+   * `StorageThresholdFilter` on targets). Moving a replica off a low-space store stays allowed.
+   */
+  takesNewReplicas(storeId: number): boolean {
+    return this.usable(storeId) && !this.lowSpace.has(storeId);
   }
 
   /** The builder context for an operator of `kind` made by `source`. */
@@ -59,12 +85,15 @@ export class ScheduleContext {
     return this.operators.count(kind) < limit;
   }
 
-  /** The Up store with the fewest regions that holds no peer of `region` (ties: lowest id). */
+  /**
+   * The store with the fewest regions (running operators included) that takes new replicas and
+   * holds no peer of `region` (ties: lowest id).
+   */
   pickTargetStore(region: RegionInfo, exclude: ReadonlySet<number> = new Set()): number | undefined {
     let best: number | undefined;
     let bestCount = Number.POSITIVE_INFINITY;
     for (const id of this.upStores()) {
-      if (exclude.has(id) || region.meta.peers.some((p) => p.storeId === id)) continue;
+      if (exclude.has(id) || !this.takesNewReplicas(id) || region.meta.peers.some((p) => p.storeId === id)) continue;
       const n = this.loads.get(id)?.regionCount ?? 0;
       if (n < bestCount) {
         best = id;

@@ -4,66 +4,16 @@
  * PD answers is applied, and so on until nothing is left to do.
  */
 import { describe, expect, it } from 'vitest';
-import { clusterEnv, type Env } from '../__tests__/cluster-env.js';
+import { clusterEnv } from '../__tests__/cluster-env.js';
 import { info, peer, region } from '../__tests__/fixtures.js';
 import { applyCommand, type SimRegion } from '../__tests__/sim-store.js';
+import { layout, leaderCounts, only, report, settle, storesOf } from '../__tests__/sim-cluster.js';
 import { PlacementDriver } from '../pd.js';
-import type { Peer } from '@mrkv/proto';
 import { MERGE_CHECKER } from './checkers/merge-checker.js';
 import { REPLICA_CHECKER } from './checkers/replica-checker.js';
 import { BALANCE_LEADER } from './schedulers/balance-leader.js';
 import { BALANCE_REGION } from './schedulers/balance-region.js';
 import { HOT_REGION } from './schedulers/hot-region.js';
-
-const ALL = [REPLICA_CHECKER, MERGE_CHECKER, BALANCE_LEADER, BALANCE_REGION, HOT_REGION];
-
-/** Regions 1..n over the key space, version 2, peers on `stores` (leader on leaderOf(i)). */
-function layout(n: number, stores: number[], leaderOf: (i: number) => number = () => stores[0]!): SimRegion[] {
-  const out: SimRegion[] = [];
-  for (let i = 1; i <= n; i++) {
-    const start = i === 1 ? '' : `k${String(i).padStart(3, '0')}`;
-    const end = i === n ? '' : `k${String(i + 1).padStart(3, '0')}`;
-    const peers: Peer[] = stores.map((s) => peer(i * 100 + s, s));
-    const meta = region(i, start, end, peers, 2, 1);
-    out.push({ meta, leader: peers.find((p) => p.storeId === leaderOf(i))! });
-  }
-  return out;
-}
-
-async function only(env: Env, names: string[]): Promise<void> {
-  for (const n of ALL) await env.pd.coordinator.setEnabled(n, names.includes(n));
-}
-
-async function report(env: Env, sims: SimRegion[], alive: number[], extra: (s: SimRegion) => object = () => ({})): Promise<boolean> {
-  let busy = false;
-  for (const s of sims) {
-    if (!alive.includes(s.leader.storeId) || s.meta.peers.length === 0) continue;
-    const { command } = await env.pd.regionHeartbeat({ ...info(s.meta), leader: s.leader, term: 1, ...extra(s) });
-    if (command !== undefined) {
-      applyCommand(s, command);
-      busy = true;
-    }
-  }
-  return busy;
-}
-
-/** Heartbeat/tick/apply rounds until no operator runs and nothing was sent for two rounds. */
-async function settle(env: Env, sims: SimRegion[], alive: number[], rounds = 80, extra?: (s: SimRegion) => object): Promise<number> {
-  let quiet = 0;
-  for (let i = 0; i < rounds; i++) {
-    env.beatStores(alive);
-    await report(env, sims, alive, extra);
-    await env.pd.coordinator.tick();
-    const busy = await report(env, sims, alive, extra);
-    env.clock.advance(1000);
-    quiet = !busy && env.pd.operators.list().length === 0 ? quiet + 1 : 0;
-    if (quiet >= 2) return i;
-  }
-  throw new Error(`did not settle in ${rounds} rounds; running: ${env.pd.operators.list().map((o) => o.toString()).join('; ')}`);
-}
-
-const storesOf = (s: SimRegion) => s.meta.peers.map((p) => p.storeId).sort((a, b) => a - b);
-const leaderCounts = (sims: SimRegion[], stores: number[]) => stores.map((id) => sims.filter((s) => s.leader.storeId === id).length);
 
 describe('replica checker', () => {
   it('rebuilds the replicas of a store down longer than max-store-down-time on the others', async () => {

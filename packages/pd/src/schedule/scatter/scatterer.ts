@@ -9,7 +9,9 @@
  *    peers, learners, another voter count than `max-replicas` (the replica checker's to fix
  *    first, as PD refuses those), an operator already running (scatter never replaces one),
  *    fewer Up stores than voters, or `region-schedule-limit` scatter operators already running;
- * 3. pick target stores and a target leader from the group's counts ({@link pickScatterPlacement});
+ * 3. pick target stores and a target leader from the group's counts ({@link pickScatterPlacement})
+ *    among the Up stores, leaving out those low on disk space unless the region already has a
+ *    peer there (a peer that stays takes no new space; PD filters scatter targets the same way);
  *    a region already where the group wants it needs no operator and is reported `in-place`;
  * 4. build the operator ({@link scatterOperator}: add learner, promote, move the leader off a
  *    store being left, remove; then transfer the leader), add it to the controller, and count
@@ -123,9 +125,11 @@ export class RegionScatterer {
     const why = unmovable(r, ctx);
     if (why !== undefined) return skip(why[0], why[1]);
     const current: ScatterPlacement = { stores: r.meta.peers.map((p) => p.storeId), leaderStore: r.leader!.storeId };
-    const up = ctx.upStores();
+    const up = ctx.upStores().filter((s) => ctx.takesNewReplicas(s) || current.stores.includes(s));
     const target = pickScatterPlacement(current, up, r.meta.peers.length, g, this.rng);
-    if (target === undefined) return skip('too-few-stores', `needs ${r.meta.peers.length} Up stores for its voters, only ${up.length} are Up`);
+    if (target === undefined) {
+      return skip('too-few-stores', `needs ${r.meta.peers.length} Up stores with disk space for its voters, only ${up.length} are`);
+    }
     if (samePlacement(current, target)) {
       g.place(target);
       return skip('in-place', `already in place: stores [${target.stores.join(',')}], leader on store ${target.leaderStore}`);

@@ -6,6 +6,10 @@
  * fully replicated region's peer from the former to the latter — one whose size is below the gap,
  * so the move narrows it (add learner, promote, move the leader if needed, remove). Up to 4 moves
  * per run, at most one per target store (snapshot cost), under `region-schedule-limit`.
+ *
+ * Scores include the running operators' unfinished steps (PD `OpInfluence`): a peer being added
+ * already weighs on its target, one being removed no longer on its source. A store low on disk
+ * space (`isLowSpace`) is never a target, but stays a source: its replicas may move off it.
  */
 import { sizeMib, voters, type RegionInfo } from '../../core/region-info.js';
 import { movePeerOperator } from '../builder.js';
@@ -40,6 +44,7 @@ export class BalanceRegionScheduler implements Scheduler {
       total += u;
       for (const p of r.meta.peers) if (score.has(p.storeId)) score.set(p.storeId, score.get(p.storeId)! + u);
     }
+    for (const [id, inf] of ctx.influence) if (score.has(id)) score.set(id, score.get(id)! + inf.regionUnits);
     const tolerance = ctx.config.regionBalanceTolerance * (total / regions.length);
     const usedTargets = new Set<number>();
     for (let i = 0; i < BATCH && ctx.underLimit('region'); i++) {
@@ -47,7 +52,7 @@ export class BalanceRegionScheduler implements Scheduler {
       const source = byScore[0]!;
       let made: Operator | undefined;
       for (const target of [...byScore].reverse()) {
-        if (usedTargets.has(target)) continue;
+        if (usedTargets.has(target) || !ctx.takesNewReplicas(target)) continue;
         const gap = score.get(source)! - score.get(target)!;
         if (gap <= tolerance) break;
         const r = regions
