@@ -2,70 +2,62 @@
  * PD's Prometheus metrics (prom-client) on a registry of their own (several PDs can live in one
  * test process; nothing registers on import). Gauges of cluster state are collected on scrape.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { MetricsRegistry } from '@mrkv/common/service';
 import type { PlacementDriver, StoreStatus } from '@mrkv/pd';
 
-export class PdMetrics {
-  readonly registry = new Registry();
-
+/** Every metric PD records; the status server serves `registry` at /metrics. */
+export class PdMetrics extends MetricsRegistry {
   /** gRPC calls by method and outcome (ok, header_error, error). */
-  readonly grpcRequests = new Counter({
+  readonly grpcRequests = this.counter({
     name: 'mrkv_pd_grpc_requests_total',
     help: 'PD gRPC calls, by method and outcome',
     labelNames: ['method', 'outcome'] as const,
-    registers: [this.registry],
   });
-  readonly regionHeartbeats = new Counter({
+  readonly regionHeartbeats = this.counter({
     name: 'mrkv_pd_region_heartbeats_total',
     help: 'Region heartbeats, by result (ok, stale, invalid)',
     labelNames: ['result'] as const,
-    registers: [this.registry],
   });
-  readonly commandsSent = new Counter({
+  readonly commandsSent = this.counter({
     name: 'mrkv_pd_operator_commands_sent_total',
     help: 'Operator commands written to heartbeat streams, by command kind',
     labelNames: ['kind'] as const,
-    registers: [this.registry],
   });
-  readonly operatorsFinished = new Counter({
+  readonly operatorsFinished = this.counter({
     name: 'mrkv_pd_operators_finished_total',
     help: 'Operators that ended, by kind and status',
     labelNames: ['kind', 'status'] as const,
-    registers: [this.registry],
   });
-  readonly tsoRequests = new Counter({
+  readonly tsoRequests = this.counter({
     name: 'mrkv_pd_tso_timestamps_total',
     help: 'Timestamps handed out',
-    registers: [this.registry],
   });
 
   constructor(pd: PlacementDriver, opts: { processMetrics?: boolean } = {}) {
-    new Gauge({
+    super();
+    this.gauge({
       name: 'mrkv_pd_regions',
       help: 'Regions PD knows',
-      registers: [this.registry],
       collect() {
         this.set(pd.cluster.regions.size);
       },
     });
-    new Gauge({
+    this.gauge({
       name: 'mrkv_pd_stores',
       help: 'Stores by status',
       labelNames: ['status'] as const,
-      registers: [this.registry],
       collect() {
         const h = pd.health();
         for (const [status, n] of Object.entries(h.storeStates) as Array<[StoreStatus, number]>) this.set({ status }, n);
       },
     });
-    new Gauge({
+    this.gauge({
       name: 'mrkv_pd_running_operators',
       help: 'Operators running now',
-      registers: [this.registry],
       collect() {
         this.set(pd.operators.list().length);
       },
     });
-    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'mrkv_pd_' });
+    if (opts.processMetrics) this.collectProcessMetrics('mrkv_pd_');
   }
 }

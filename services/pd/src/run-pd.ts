@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock, type Logger } from '@mrkv/common';
+import { joinHostPort, splitHostPort, startStatusServer } from '@mrkv/common/service';
 import { openRocksKvEngine, type KvEngine } from '@mrkv/engine';
 import { PlacementDriver } from '@mrkv/pd';
 import { pdAdminService, pdService } from '@mrkv/proto';
@@ -20,7 +21,6 @@ import { PdServerCodes, PdServerError } from './errors.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
 import { PdMetrics } from './metrics.js';
 import { pdHandlers } from './pd-service.js';
-import { joinHostPort, splitHostPort, startStatusServer } from './status-server.js';
 import { pdVersion } from './version.js';
 
 /** How often a header-only keep-alive goes to every heartbeat stream (PD: 60 s). */
@@ -103,8 +103,7 @@ async function serve(
       cfg.statusAddr,
       {
         ready: () => ready,
-        metrics: () => metrics.registry.metrics(),
-        metricsContentType: metrics.registry.contentType,
+        ...metrics.statusMetrics(),
         status: () => ({
           name: cfg.name,
           version: pdVersion(),
@@ -117,7 +116,7 @@ async function serve(
           heartbeatStreams: streams.storeIds,
         }),
       },
-      logger,
+      { logger, bindError: (message, cause) => new PdServerError(PdServerCodes.BIND_FAILED, message, { cause }) },
     );
   } catch (e) {
     server.forceShutdown();

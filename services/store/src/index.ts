@@ -14,8 +14,6 @@ export type { StoreArgs, CliOutput } from './cli.js';
 
 export { startStoreServer } from './server.js';
 export type { StoreServer, StoreServerOptions } from './server.js';
-export { startStatusServer } from './status-server.js';
-export type { StatusServer, StatusSource } from './status-server.js';
 export { StoreMetrics } from './metrics.js';
 export type { StoreMetricsOptions } from './metrics.js';
 export { storeVersion } from './version.js';

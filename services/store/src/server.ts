@@ -14,6 +14,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { InvariantViolation, noopLogger, systemClock, type Clock, type Logger } from '@mrkv/common';
+import { joinHostPort, splitHostPort, startStatusServer, type StatusServer } from '@mrkv/common/service';
 import type { RaftMessageSink, RawKvApi } from '@mrkv/raftstore';
 import type { StoreConfig } from './config.js';
 import { StoreError, StoreErrorCodes } from './errors.js';
@@ -22,7 +23,6 @@ import { Admission } from './service/admission.js';
 import { RaftReceiver } from './service/raft-service.js';
 import { InflightAborts, type ServingContext } from './service/serve.js';
 import { StreamSet, storeServiceDefinition, tikvHandlers } from './service/tikv-service.js';
-import { joinHostPort, splitHostPort, startStatusServer, type StatusServer } from './status-server.js';
 import { storeVersion } from './version.js';
 
 export interface StoreServerOptions {
@@ -145,14 +145,12 @@ export async function startStoreServer(opts: StoreServerOptions): Promise<StoreS
           labels: cfg.server.labels,
           ...(opts.extraStatus?.() ?? {}),
         }),
-        metricsContentType: metrics.registry.contentType,
-        metrics: async () => {
-          const own = await metrics.registry.metrics();
-          const extra = opts.extraMetrics ? await opts.extraMetrics() : '';
-          return extra === '' ? own : `${own}\n${extra}`;
-        },
+        ...metrics.statusMetrics(opts.extraMetrics),
       },
-      logger.child({ component: 'status' }),
+      {
+        logger: logger.child({ component: 'status' }),
+        bindError: (message, cause) => new StoreError(StoreErrorCodes.BIND_FAILED, message, { cause }),
+      },
     );
   } catch (e) {
     grpcServer.forceShutdown();

@@ -152,7 +152,9 @@ function failFastOnBugs(host: ProcessHost, logger: Logger, exit: (code: number) 
 
 /** Commander's `CommanderError` (and `InvalidArgumentError`), by its documented `commander.*` code. */
 function isCommanderError(e: unknown): e is Error & { code: string } {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('commander.');
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('commander.');
 }
 
 function exitNow(host: ProcessHost, code: number): Promise<never> {
