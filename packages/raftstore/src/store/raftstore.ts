@@ -21,7 +21,7 @@ import type { RaftstoreConfig } from '../config.js';
 import type { ApplyMsg, PeerMsg } from '../fsm/msgs.js';
 import { RaftPollHandler } from '../fsm/raft-poll.js';
 import { operatorEpochMatches } from '../operation/pd.js';
-import { DISK_USAGES, refreshStoreDiskUsage, type DiskSpace, type DiskSpaceReading, type DiskUsage } from '../operation/disk-usage.js';
+import { DISK_USAGES, diskThresholds, refreshStoreDiskUsage, type DiskSpace, type DiskSpaceReading, type DiskUsage } from '../operation/disk-usage.js';
 import { confStateFromRegion } from '../peer/conf-state.js';
 import { Peer } from '../peer/peer.js';
 import { PeerStorage } from '../peer/peer-storage.js';
@@ -413,8 +413,19 @@ export class Raftstore implements RaftMessageSink {
     return { usage: this.ctx.disk.usage, reading: this.ctx.disk.reading };
   }
 
+  /**
+   * The raftstore's part of the store heartbeat. `capacity` and `available` come from the disk
+   * reading the usage is judged on (the `disk-free` failpoint included), `available` net of
+   * `storage.reserve-space`: the reserve is kept for the raft log and admin work, not for new
+   * replicas, so PD sees 0 once the store refuses writes (as TiKV's reserve placeholder file is
+   * counted as used). Absent until the first reading.
+   */
   storeStats(): Partial<StoreStats> {
+    const reading = this.ctx.disk.reading;
+    const space =
+      reading === undefined ? {} : { capacity: reading.capacity, available: Math.max(0, reading.available - diskThresholds(reading, this.ctx.cfg).reserve) };
     return {
+      ...space,
       diskUsage: this.ctx.disk.usage,
       regionCount: this.peers.size,
       isBusy: false,

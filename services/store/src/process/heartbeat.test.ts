@@ -1,7 +1,8 @@
 /**
  * Store heartbeats: the first at once, then on the interval, a failed one logged and retried on
- * the next tick, the raftstore's fields merged under the process's own, and stop() waiting for the
- * heartbeat in flight.
+ * the next tick, the raftstore's fields merged under the process's own (its disk figures kept as
+ * they are; the file system read only while it has none), and stop() waiting for the heartbeat in
+ * flight.
  */
 import { describe, expect, it } from 'vitest';
 import { ManualClock, MrkvError, noopLogger } from '@mrkv/common';
@@ -31,6 +32,19 @@ describe('StoreHeartbeater', () => {
     expect(first).toMatchObject({ storeId: 4, regionCount: 12, isBusy: true, startTime: 1_700_000_000, intervalStart: 1_700_000_000 });
     expect(first.capacity).toBe(diskSpace(process.cwd()).capacity);
     expect(first.capacity).toBeGreaterThan(0);
+  });
+
+  it("reports the raftstore's disk figures as they are, 0 available included (a store at its reserve)", () => {
+    const hb = new StoreHeartbeater({
+      pd: new FakePd(),
+      storeId: 4,
+      stats: () => ({ capacity: 1000, available: 0 }),
+      dataDir: process.cwd(),
+      intervalMs: 10,
+      clock: new ManualClock(0, 1_700_000_000_000),
+      logger: noopLogger,
+    });
+    expect(hb.collect()).toMatchObject({ capacity: 1000, available: 0 });
   });
 
   it('reports zero disk space for a path that does not exist', () => {

@@ -4,9 +4,12 @@
  * store disconnected after 20 s and down after 30 min, so a failed heartbeat is logged and the
  * next tick tries again.
  *
- * The process fills what it knows (store id, start time, disk capacity and free space of the data
- * directory's file system, the interval covered); the raftstore supplies the rest (region and
- * snapshot counts, used size, flow counters, busy flag).
+ * The process fills what it knows (store id, start time, the interval covered); the raftstore
+ * supplies the rest (region and snapshot counts, used size, flow counters, busy flag) and the disk
+ * space as it judges its disk usage on: `capacity`, and `available` net of
+ * `storage.reserve-space`, both from its cached reading, so the `disk-free` failpoint shows at PD
+ * too and a store at its reserve reports 0 (PD then sends it no new replicas). Only before the
+ * raftstore has a reading (capacity absent or 0) does the process read the file system itself.
  */
 import { statfsSync } from 'node:fs';
 import type { Clock, Logger } from '@mrkv/common';
@@ -67,8 +70,8 @@ export class StoreHeartbeater {
   /** The stats of the next heartbeat. */
   collect(): StoreStats {
     const now = Math.floor(this.opts.clock.wallMs() / 1000);
-    const disk = diskSpace(this.opts.dataDir);
     const s = this.opts.stats();
+    const disk = s.capacity !== undefined && s.capacity > 0 ? { capacity: s.capacity, available: s.available ?? 0 } : diskSpace(this.opts.dataDir);
     return {
       regionCount: 0,
       sendingSnapCount: 0,
@@ -83,8 +86,8 @@ export class StoreHeartbeater {
       diskUsage: 'Normal',
       ...s,
       storeId: this.opts.storeId,
-      capacity: s.capacity || disk.capacity,
-      available: s.available || disk.available,
+      capacity: disk.capacity,
+      available: disk.available,
       startTime: this.startSec,
       intervalStart: this.lastSec,
       intervalEnd: now,
