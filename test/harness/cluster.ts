@@ -1,9 +1,10 @@
 /**
- * A real cluster for end-to-end tests: one `mrkv-pd` and N `mrkv-store` processes on loopback,
- * each on its own free ports and temporary data directory, with PD's scheduling config and the
- * stores' flags chosen by the test. Beside the processes it offers what the tests ask of the
- * cluster over the wire: the region map from PD, `mrkv-ctl` run in process against this PD,
- * waiting for replica and leader conditions, and killing, pausing and restarting PD or a store.
+ * A real cluster for end-to-end and cross-process store tests (test/e2e, test/store): one
+ * `mrkv-pd` and N `mrkv-store` processes on loopback, each on its own free ports and temporary
+ * data directory, with PD's scheduling config and the stores' flags chosen by the test. Beside
+ * the processes it offers what the tests ask of the cluster over the wire: the region map from
+ * PD, `mrkv-ctl` run in process against this PD, waiting for replica and leader conditions, and
+ * killing, pausing and restarting PD or a store.
  *
  * ```ts
  * const c = await E2eCluster.start({ stores: 4, schedule: { 'max-store-down-time': '6s' } });
@@ -13,7 +14,12 @@
  * ```
  *
  * Timings are shortened (100 ms raft ticks, 500 ms store and region heartbeats, PD ticking every
- * 100 ms), but stay well above what a loaded 2-core box needs to keep leases steady.
+ * 100 ms), but stay well above what a loaded 2-core box needs to keep leases steady. With
+ * `pdTimings: 'default'` PD keeps its own tick and scheduling intervals (the store tests' setting:
+ * PD moves nothing behind a failover test's back).
+ *
+ * `MRKV_TEST_LOG_DIR=<dir>`: every store logs at info level into `<dir>/store-<i>.log`, and PD's
+ * output is appended to `<dir>/pd.log` when PD stops (post-mortems).
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,6 +68,11 @@ export interface E2eClusterOptions {
   readonly disable?: readonly string[];
   /** Store log level (default warn). */
   readonly storeLogLevel?: string;
+  /**
+   * `fast` (default): PD ticks every 100 ms with {@link E2E_SCHEDULE} under `schedule`; `default`:
+   * PD's own tick interval and scheduling config (`schedule` must then be absent).
+   */
+  readonly pdTimings?: 'fast' | 'default';
 }
 
 /** What `ctl` returns: the exit code and everything written. */
@@ -88,11 +99,15 @@ export class E2eCluster {
     this.clusterView = new ClusterView(pd.addr);
   }
 
-  /** Starts PD, turns off `disable`, starts the stores and waits until PD knows every store. */
+  /**
+   * Starts PD, turns off `disable`, starts the stores and waits until PD knows every store
+   * (regions: `waitRegions`, `waitReplicated`). Whatever started is killed and removed when a step
+   * fails.
+   */
   static async start(opts: E2eClusterOptions = {}): Promise<E2eCluster> {
-    const schedule = { ...E2E_SCHEDULE, ...opts.schedule };
-    const pd = await PdProcess.start({ readyTimeoutMs: READY_TIMEOUT_MS, args: ['--tick-interval-ms', '100', ...Object.entries(schedule).flatMap(([k, v]) => ['--schedule', `${k}=${v}`])] });
+    const pd = await PdProcess.start({ readyTimeoutMs: READY_TIMEOUT_MS, args: pdArgs(opts) });
     const stores: StoreProcess[] = [];
+    let c: E2eCluster | undefined;
     try {
       for (const name of opts.disable ?? []) {
         const r = await ctlAt(pd.addr, 'scheduler', 'remove', name);
@@ -100,27 +115,33 @@ export class E2eCluster {
       }
       const n = opts.stores ?? 3;
       const args = [...E2E_STORE_ARGS, ...(opts.storeArgs ?? [])];
-      // MRKV_TEST_LOG_DIR=<dir>: every store logs at info level into <dir>/store-<i>.log, and PD's
-      // output goes to <dir>/pd.log when the cluster stops (post-mortems).
       const logDir = process.env.MRKV_TEST_LOG_DIR;
       const logging = (i: number) => (logDir === undefined ? { logLevel: opts.storeLogLevel ?? 'warn' } : { logLevel: 'info', outputFile: join(logDir, `store-${i}.log`) });
-      // One of them bootstraps the cluster (PD's Bootstrap admits exactly one); the others join it.
+      // All stores start together, as the playground starts them: they race to bootstrap, and PD
+      // must admit exactly one first region (two overlapping ones were accepted before 2502e61).
+      // allSettled, so that the stores that did start are cleaned up when another one fails.
       const started = await Promise.allSettled(
         Array.from({ length: n }, (_, i) => StoreProcess.start({ pd: [pd.addr], args, ...logging(i), readyTimeoutMs: READY_TIMEOUT_MS })),
       );
       for (const s of started) if (s.status === 'fulfilled') stores.push(s.value);
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
+      const ids = new Map<string, string>();
+      for (const st of stores) ids.set(st.addr, String((await st.status()).storeId));
+      c = new E2eCluster(pd, stores, ids);
+      await c.waitStoresKnown();
+      return c;
     } catch (e) {
+      c?.view.close();
       for (const s of stores) s.cleanup();
       pd.cleanup();
       throw e;
     }
-    const ids = new Map<string, string>();
-    for (const st of stores) ids.set(st.addr, String((await st.status()).storeId));
-    const c = new E2eCluster(pd, stores, ids);
-    await waitFor('PD to know every store', async () => ((await c.view.storeCount()) === stores.length ? true : undefined));
-    return c;
+  }
+
+  /** Waits until PD knows every store process. */
+  private waitStoresKnown(): Promise<true> {
+    return waitFor('PD to know every store', async () => ((await this.view.storeCount()) === this.stores.length ? true : undefined));
   }
 
   /** The PD process now (replaced by `restartPd`). */
@@ -158,6 +179,18 @@ export class E2eCluster {
       },
       { timeoutMs, intervalMs: 200, describe: async () => `${describeRegions(await this.regions())}; operators: ${await this.describeOperators()}` },
     );
+  }
+
+  /**
+   * Waits until PD reports `count` regions, each {@link fullyReplicated} with `replicas` voters;
+   * a failure names PD's last region map and operators, and the processes' output tails.
+   */
+  async waitReplicated(count: number, replicas = 3, timeoutMs = 60_000): Promise<RegionView[]> {
+    try {
+      return await this.waitRegions(`${count} regions with ${replicas} replicas and a leader`, (rs) => rs.length === count && rs.every((r) => E2eCluster.fullyReplicated(r, replicas)), timeoutMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${this.tails()}`, { cause: e });
+    }
   }
 
   /** Running and recent operators, one short line each, for failure messages. */
@@ -243,6 +276,16 @@ export class E2eCluster {
   tails(n = 15): string {
     return [`--- pd ---\n${this.pdProcess.tail(n)}`, ...this.stores.map((s, i) => `--- store ${i} (${s.addr}) ---\n${s.tail(n)}`)].join('\n');
   }
+}
+
+/** PD's flags for `opts.pdTimings`. */
+function pdArgs(opts: E2eClusterOptions): string[] {
+  if (opts.pdTimings === 'default') {
+    if (opts.schedule !== undefined) throw new Error("E2eCluster: 'schedule' needs pdTimings 'fast'");
+    return [];
+  }
+  const schedule = { ...E2E_SCHEDULE, ...opts.schedule };
+  return ['--tick-interval-ms', '100', ...Object.entries(schedule).flatMap(([k, v]) => ['--schedule', `${k}=${v}`])];
 }
 
 /** Runs mrkv-ctl in process against the PD at `pdAddr`. */

@@ -11,13 +11,14 @@ import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToString, createRawClient, type RawClientInternals } from '@mrkv/client';
 import { createTikvClient, type TikvClient, type tikvpb } from '@mrkv/proto';
-import { Cluster, idempotent, waitFor } from './cluster.js';
+import { E2eCluster } from '../harness/cluster.js';
+import { idempotent, waitFor } from './cluster.js';
 
-let cluster: Cluster;
+let cluster: E2eCluster;
 let client: RawClientInternals;
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ stores: 3 });
+  cluster = await E2eCluster.start({ stores: 3, pdTimings: 'default' });
   client = createRawClient({ pdEndpoints: [cluster.pd.addr], timeoutMs: 15_000 });
 }, 180_000);
 afterAll(async () => {
@@ -31,7 +32,7 @@ const text = (b: Uint8Array | undefined): string | undefined => (b === undefined
 describe('a PD + 3 store cluster over gRPC', () => {
   it('replicates the first region to every store, then writes, reads and scans across split regions', async () => {
     // PD's replica checker adds the two missing peers (one at a time, each a learner promoted).
-    const [first] = await cluster.waitRegions(1, 3);
+    const [first] = await cluster.waitReplicated(1, 3);
     const storesOfFirst = new Set(first!.region.peers.map((p) => p.storeId));
     expect(storesOfFirst.size).toBe(3);
     // The stores started together and raced to bootstrap: exactly one first region exists, on all of them.
@@ -41,7 +42,7 @@ describe('a PD + 3 store cluster over gRPC', () => {
     });
 
     await cluster.split(['k/0100', 'k/0200', 'k/0300']);
-    const regions = await cluster.waitRegions(4, 3);
+    const regions = await cluster.waitReplicated(4, 3);
     expect(regions.map((r) => bytesToString(r.region.startKey))).toEqual(['', 'k/0100', 'k/0200', 'k/0300']);
 
     // Writes: single puts and a batch spanning every region (grouped per region by the SDK).
@@ -92,7 +93,7 @@ describe('a PD + 3 store cluster over gRPC', () => {
   }, 90_000);
 
   it('BatchCommands (stock gRPC stream): ids matched under concurrency, answers out of order', async () => {
-    const [r] = await cluster.waitRegions(4, 3);
+    const [r] = await cluster.waitReplicated(4, 3);
     const region = r!.region;
     const leader = r!.leader!;
     const addr = cluster.storeById(leader.storeId).addr;

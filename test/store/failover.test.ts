@@ -8,14 +8,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToString, createRawClient, type RawClientInternals } from '@mrkv/client';
 import { createTikvClient, type kvrpcpb, type metapb } from '@mrkv/proto';
-import { Cluster, idempotent, waitFor } from './cluster.js';
+import { E2eCluster } from '../harness/cluster.js';
+import { idempotent, waitFor } from './cluster.js';
 import type { StoreProcess } from '../harness/store.js';
 
-let cluster: Cluster;
+let cluster: E2eCluster;
 let client: RawClientInternals;
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ stores: 3 });
+  cluster = await E2eCluster.start({ stores: 3, pdTimings: 'default' });
   client = createRawClient({ pdEndpoints: [cluster.pd.addr], timeoutMs: 10_000, rpcTimeoutMs: 2_000 });
 }, 180_000);
 afterAll(async () => {
@@ -114,9 +115,9 @@ async function expectAllReadable(acked: Map<string, string>): Promise<void> {
 
 describe('kill -9 of a leader store under load', () => {
   it('keeps every acknowledged write, takes writes again, and the restarted store catches up', async () => {
-    await cluster.waitRegions(1, 3);
+    await cluster.waitReplicated(1, 3);
     await cluster.split(['w/4']);
-    await cluster.waitRegions(2, 3);
+    await cluster.waitReplicated(2, 3);
 
     const load = new Load(client, 16);
     let killedIndex: number;
@@ -153,7 +154,7 @@ describe('kill -9 of a leader store under load', () => {
 
     // Restart on the same data directory; its peers catch up (log or snapshot from the new leaders).
     const back = await cluster.restartStore(killedIndex);
-    const regions = await cluster.waitRegions(2, 3);
+    const regions = await cluster.waitReplicated(2, 3);
     const byRegion = new Map<metapb.Region__Output, string[]>(regions.map((r) => [r.region, []]));
     for (const k of load.acked.keys()) {
       const r = regions.find((x) => Buffer.compare(Buffer.from(k), x.region.startKey) >= 0 && (x.region.endKey.length === 0 || Buffer.compare(Buffer.from(k), x.region.endKey) < 0));
