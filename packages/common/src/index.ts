@@ -2,6 +2,9 @@
  * @mrkv/common: the small shared basics every mrkv package stands on: the error model, a
  * pino-shaped Logger interface, Clock and seeded Rng interfaces, big-endian key codecs, config
  * loading, and worker-thread helpers that work from TypeScript sources and from compiled output.
+ * The service processes' plumbing (status server, metrics registry, main flow) is the separate
+ * entry point `@mrkv/common/service`, so that importing this one loads neither node:http nor
+ * prom-client.
  */
 export { CommonCodes, MrkvError, InvariantViolation, invariant, assertNever, isMrkvError } from './errors.js';
 export type { CommonCode, WireError } from './errors.js';
