@@ -6,12 +6,12 @@
 import { MessageType, type Message } from '@mrkv/raft';
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
-import { encodeStoreRaftMessage } from '../wire/raft-message.js';
+import { encodeOutgoingRaftMessage, encodeStoreRaftMessage } from '../wire/raft-message.js';
 
 const EMPTY = new Uint8Array(0);
 
 export function sendRaftMessages(peer: Peer, ctx: StoreContext, msgs: readonly Message[]): void {
-  for (const m of msgs) sendRaftMessage(peer, ctx, m);
+  for (let i = 0; i < msgs.length; i++) sendRaftMessage(peer, ctx, msgs[i]!);
 }
 
 export function sendRaftMessage(peer: Peer, ctx: StoreContext, m: Message): void {
@@ -21,28 +21,35 @@ export function sendRaftMessage(peer: Peer, ctx: StoreContext, m: Message): void
     peer.rawNode.reportUnreachable(m.to);
     return;
   }
-  const base = {
-    regionId: peer.regionId,
-    fromPeer: peer.meta,
-    toPeer: to,
-    regionEpoch: peer.region.regionEpoch,
-    isTombstone: false,
-    startKey: peer.region.startKey,
-    endKey: peer.region.endKey,
-    diskUsage: ctx.disk.usage,
-  };
+  const region = peer.region;
   if (m.msgType === MessageType.MsgSnap && m.snapshot !== undefined) {
     const data = m.snapshot.data;
-    const head = encodeStoreRaftMessage({ ...base, message: { ...m, snapshot: { ...m.snapshot, data: EMPTY } } });
+    const head = encodeStoreRaftMessage({
+      regionId: peer.regionId,
+      fromPeer: peer.meta,
+      toPeer: to,
+      regionEpoch: region.regionEpoch,
+      isTombstone: false,
+      startKey: region.startKey,
+      endKey: region.endKey,
+      diskUsage: ctx.disk.usage,
+      message: { ...m, snapshot: { ...m.snapshot, data: EMPTY } },
+    });
     ctx.counters.snapshotsSent++;
     ctx.sendSnapshot(peer.regionId, m.to, to.storeId, head, data);
     return;
   }
-  const bytes = encodeStoreRaftMessage({ ...base, message: m });
-  let q = ctx.round.outbox.get(to.storeId);
+  // The per-message path: fields straight into a shared chunk (no RaftMessage object, no copy).
+  const bytes = encodeOutgoingRaftMessage(peer.regionId, peer.meta, to, m, region.regionEpoch, false, region.startKey, region.endKey, ctx.disk.usage);
+  queue(ctx, to.storeId, bytes);
+}
+
+/** Queues an encoded message for `storeId`; the round's `lightEnd` sends each store's queue at once. */
+function queue(ctx: StoreContext, storeId: number, bytes: Uint8Array): void {
+  let q = ctx.round.outbox.get(storeId);
   if (q === undefined) {
     q = [];
-    ctx.round.outbox.set(to.storeId, q);
+    ctx.round.outbox.set(storeId, q);
   }
   q.push(bytes);
 }
@@ -73,10 +80,5 @@ export function sendTombstone(peer: Peer, ctx: StoreContext, to: { id: number; s
       priority: 0,
     },
   });
-  let q = ctx.round.outbox.get(to.storeId);
-  if (q === undefined) {
-    q = [];
-    ctx.round.outbox.set(to.storeId, q);
-  }
-  q.push(bytes);
+  queue(ctx, to.storeId, bytes);
 }

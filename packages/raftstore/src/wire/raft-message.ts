@@ -25,10 +25,12 @@ export interface StoreRaftMessage {
 
 const EMPTY = new Uint8Array(0);
 
-function writePeer(w: PbWriter, p: Peer): void {
+function writePeer(w: PbWriter, field: number, p: Peer): void {
+  const mark = w.begin(field);
   w.u64(1, p.id);
   w.u64(2, p.storeId);
   w.u64(3, PEER_ROLES.indexOf(p.role));
+  w.end(mark);
 }
 
 function writeConfState(w: PbWriter, c: ConfState): void {
@@ -50,11 +52,13 @@ export function writeEntry(w: PbWriter, e: Entry): void {
 
 function writeSnapshot(w: PbWriter, s: Snapshot): void {
   w.bytes(1, s.data);
-  w.message(2, (m) => {
-    m.message(1, (c) => writeConfState(c, s.metadata.confState));
-    m.u64(2, s.metadata.index);
-    m.u64(3, s.metadata.term);
-  });
+  const meta = w.begin(2);
+  const conf = w.begin(1);
+  writeConfState(w, s.metadata.confState);
+  w.end(conf);
+  w.u64(2, s.metadata.index);
+  w.u64(3, s.metadata.term);
+  w.end(meta);
 }
 
 function writeRaftMsg(w: PbWriter, m: Message): void {
@@ -64,9 +68,18 @@ function writeRaftMsg(w: PbWriter, m: Message): void {
   w.u64(4, m.term);
   w.u64(5, m.logTerm);
   w.u64(6, m.index);
-  for (const e of m.entries) w.message(7, (x) => writeEntry(x, e));
+  const entries = m.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const mark = w.begin(7);
+    writeEntry(w, entries[i]!);
+    w.end(mark);
+  }
   w.u64(8, m.commit);
-  if (m.snapshot !== undefined) w.message(9, (x) => writeSnapshot(x, m.snapshot!));
+  if (m.snapshot !== undefined) {
+    const mark = w.begin(9);
+    writeSnapshot(w, m.snapshot);
+    w.end(mark);
+  }
   w.bool(10, m.reject);
   w.u64(11, m.rejectHint);
   w.bytes(12, m.context);
@@ -77,25 +90,79 @@ function writeRaftMsg(w: PbWriter, m: Message): void {
   }
 }
 
-/** Encodes a RaftMessage, byte-compatible with kvproto's. */
+/** Encodes a RaftMessage, byte-compatible with kvproto's (a fresh copy of the bytes). */
 export function encodeStoreRaftMessage(msg: StoreRaftMessage): Uint8Array {
+  return writeStoreRaftMessage(PbWriter.shared(encodedSizeHint(msg.message)), msg).finish();
+}
+
+/**
+ * Encodes a RaftMessage like `encodeStoreRaftMessage`, as a view into a chunk shared with the
+ * next messages encoded on this thread (`PbWriter.chunked`): for messages on their way to the
+ * transport, which sends or copies them and drops them. The fields are the arguments, so the
+ * per-message send path builds no `StoreRaftMessage` either.
+ */
+export function encodeOutgoingRaftMessage(
+  regionId: number,
+  fromPeer: Peer,
+  toPeer: Peer,
+  message: Message,
+  regionEpoch: RegionEpoch,
+  isTombstone: boolean,
+  startKey: Uint8Array,
+  endKey: Uint8Array,
+  diskUsage: DiskUsage | undefined,
+): Uint8Array {
+  const w = PbWriter.chunked(encodedSizeHint(message));
+  writeFields(w, regionId, fromPeer, toPeer, message, regionEpoch, isTombstone, startKey, endKey, diskUsage);
+  return w.finishView();
+}
+
+function encodedSizeHint(m: Message): number {
   let size = 128;
-  for (const e of msg.message.entries) size += e.data.length + 24;
-  if (msg.message.snapshot) size += msg.message.snapshot.data.length + 64;
-  const w = PbWriter.shared(size);
-  w.u64(1, msg.regionId);
-  w.message(2, (x) => writePeer(x, msg.fromPeer));
-  w.message(3, (x) => writePeer(x, msg.toPeer));
-  w.message(4, (x) => writeRaftMsg(x, msg.message));
-  w.message(5, (x) => {
-    x.u64(1, msg.regionEpoch.confVer);
-    x.u64(2, msg.regionEpoch.version);
-  });
-  w.bool(6, msg.isTombstone);
-  w.bytes(7, msg.startKey);
-  w.bytes(8, msg.endKey);
-  if (msg.diskUsage !== undefined && msg.diskUsage !== 'Normal') w.u64(12, DISK_USAGES.indexOf(msg.diskUsage));
-  return w.finish();
+  for (const e of m.entries) size += e.data.length + 24;
+  if (m.snapshot) size += m.snapshot.data.length + 64;
+  return size;
+}
+
+function writeStoreRaftMessage(w: PbWriter, msg: StoreRaftMessage): PbWriter {
+  writeFields(w, msg.regionId, msg.fromPeer, msg.toPeer, msg.message, msg.regionEpoch, msg.isTombstone, msg.startKey, msg.endKey, msg.diskUsage);
+  return w;
+}
+
+function writeFields(
+  w: PbWriter,
+  regionId: number,
+  fromPeer: Peer,
+  toPeer: Peer,
+  message: Message,
+  regionEpoch: RegionEpoch,
+  isTombstone: boolean,
+  startKey: Uint8Array,
+  endKey: Uint8Array,
+  diskUsage: DiskUsage | undefined,
+): void {
+  w.u64(1, regionId);
+  writePeer(w, 2, fromPeer);
+  writePeer(w, 3, toPeer);
+  const msg = w.begin(4);
+  writeRaftMsg(w, message);
+  w.end(msg);
+  const epoch = w.begin(5);
+  w.u64(1, regionEpoch.confVer);
+  w.u64(2, regionEpoch.version);
+  w.end(epoch);
+  w.bool(6, isTombstone);
+  w.bytes(7, startKey);
+  w.bytes(8, endKey);
+  if (diskUsage !== undefined && diskUsage !== 'Normal') w.u64(12, DISK_USAGES.indexOf(diskUsage));
+}
+
+/** Reads a nested message with `read` over the same reader (no reader per field). */
+function nested<T>(r: PbReader, read: (r: PbReader) => T): T {
+  const outer = r.enter();
+  const v = read(r);
+  r.leave(outer);
+  return v;
 }
 
 function readPeer(r: PbReader): Peer {
@@ -103,7 +170,8 @@ function readPeer(r: PbReader): Peer {
   let storeId = 0;
   let role: PeerRole = 'Voter';
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.VARINT) id = r.varint();
     else if (f === 2 && wt === Wire.VARINT) storeId = r.varint();
     else if (f === 3 && wt === Wire.VARINT) role = PEER_ROLES[r.varint()] ?? 'Voter';
@@ -115,7 +183,8 @@ function readPeer(r: PbReader): Peer {
 function readEpoch(r: PbReader): RegionEpoch {
   const e = { confVer: 0, version: 0 };
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.VARINT) e.confVer = r.varint();
     else if (f === 2 && wt === Wire.VARINT) e.version = r.varint();
     else r.skip(wt);
@@ -126,7 +195,8 @@ function readEpoch(r: PbReader): RegionEpoch {
 function readConfState(r: PbReader): ConfState {
   const c: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1) r.repeatedU64(wt, c.voters);
     else if (f === 2) r.repeatedU64(wt, c.learners);
     else if (f === 3) r.repeatedU64(wt, c.votersOutgoing);
@@ -137,7 +207,7 @@ function readConfState(r: PbReader): ConfState {
   return c;
 }
 
-/** Reads an eraftpb.Entry body. */
+/** Reads an eraftpb.Entry body (up to the reader's end). */
 export function readEntry(r: PbReader): Entry {
   let entryType = 0;
   let term = 0;
@@ -145,7 +215,8 @@ export function readEntry(r: PbReader): Entry {
   let data: Uint8Array = EMPTY;
   let context: Uint8Array | undefined;
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.VARINT) entryType = r.varint();
     else if (f === 2 && wt === Wire.VARINT) term = r.varint();
     else if (f === 3 && wt === Wire.VARINT) index = r.varint();
@@ -159,26 +230,31 @@ export function readEntry(r: PbReader): Entry {
   return e;
 }
 
+function readSnapshotMetadata(r: PbReader, into: { confState: ConfState; index: number; term: number }): void {
+  while (!r.done()) {
+    const g = r.next();
+    const mt = r.wire;
+    if (g === 1 && mt === Wire.LEN) into.confState = nested(r, readConfState);
+    else if (g === 2 && mt === Wire.VARINT) into.index = r.varint();
+    else if (g === 3 && mt === Wire.VARINT) into.term = r.varint();
+    else r.skip(mt);
+  }
+}
+
 function readSnapshot(r: PbReader): Snapshot {
   let data: Uint8Array = EMPTY;
-  let confState: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
-  let index = 0;
-  let term = 0;
+  const metadata = { confState: { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } as ConfState, index: 0, term: 0 };
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.LEN) data = r.bytes();
     else if (f === 2 && wt === Wire.LEN) {
-      const m = r.sub();
-      while (!m.done()) {
-        const [g, mt] = m.tag();
-        if (g === 1 && mt === Wire.LEN) confState = readConfState(m.sub());
-        else if (g === 2 && mt === Wire.VARINT) index = m.varint();
-        else if (g === 3 && mt === Wire.VARINT) term = m.varint();
-        else m.skip(mt);
-      }
+      const outer = r.enter();
+      readSnapshotMetadata(r, metadata);
+      r.leave(outer);
     } else r.skip(wt);
   }
-  return { data, metadata: { confState, index, term } };
+  return { data, metadata };
 }
 
 function readRaftMsg(r: PbReader): Message {
@@ -198,7 +274,8 @@ function readRaftMsg(r: PbReader): Message {
   };
   let deprecatedPriority = 0;
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (wt === Wire.VARINT) {
       const v = r.varint();
       switch (f) {
@@ -241,8 +318,8 @@ function readRaftMsg(r: PbReader): Message {
         default:
           break;
       }
-    } else if (wt === Wire.LEN && f === 7) m.entries.push(readEntry(r.sub()));
-    else if (wt === Wire.LEN && f === 9) m.snapshot = readSnapshot(r.sub());
+    } else if (wt === Wire.LEN && f === 7) m.entries.push(nested(r, readEntry));
+    else if (wt === Wire.LEN && f === 9) m.snapshot = nested(r, readSnapshot);
     else if (wt === Wire.LEN && f === 12) {
       const c = r.bytes();
       if (c.length > 0) m.context = c;
@@ -268,12 +345,13 @@ export function decodeStoreRaftMessage(bytes: Uint8Array): StoreRaftMessage {
   let endKey: Uint8Array = EMPTY;
   let diskUsage: DiskUsage = 'Normal';
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.VARINT) regionId = r.varint();
-    else if (f === 2 && wt === Wire.LEN) fromPeer = readPeer(r.sub());
-    else if (f === 3 && wt === Wire.LEN) toPeer = readPeer(r.sub());
-    else if (f === 4 && wt === Wire.LEN) message = readRaftMsg(r.sub());
-    else if (f === 5 && wt === Wire.LEN) regionEpoch = readEpoch(r.sub());
+    else if (f === 2 && wt === Wire.LEN) fromPeer = nested(r, readPeer);
+    else if (f === 3 && wt === Wire.LEN) toPeer = nested(r, readPeer);
+    else if (f === 4 && wt === Wire.LEN) message = nested(r, readRaftMsg);
+    else if (f === 5 && wt === Wire.LEN) regionEpoch = nested(r, readEpoch);
     else if (f === 6 && wt === Wire.VARINT) isTombstone = r.varint() !== 0;
     else if (f === 7 && wt === Wire.LEN) startKey = r.bytes();
     else if (f === 8 && wt === Wire.LEN) endKey = r.bytes();

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeMessage, encodeMessage } from '@mrkv/proto';
 import type { Message } from '@mrkv/raft';
-import { decodeStoreRaftMessage, encodeStoreRaftMessage, type StoreRaftMessage } from './raft-message.js';
+import { decodeStoreRaftMessage, encodeOutgoingRaftMessage, encodeStoreRaftMessage, type StoreRaftMessage } from './raft-message.js';
+import { PbReader, PbWriter } from './pb.js';
 import { decodeRaftCmd, encodeRaftCmd, type AdminCmd, type RaftCmd } from './raft-cmd.js';
 
 const u8 = (s: string) => new TextEncoder().encode(s);
@@ -70,6 +71,78 @@ describe('RaftMessage codec', () => {
         }
       }),
     );
+  });
+});
+
+describe('outgoing RaftMessages (chunked views)', () => {
+  const outgoing = (m: StoreRaftMessage): Uint8Array =>
+    encodeOutgoingRaftMessage(m.regionId, m.fromPeer, m.toPeer, m.message, m.regionEpoch, m.isTombstone, m.startKey, m.endKey, m.diskUsage);
+
+  it('writes the same bytes as encodeStoreRaftMessage, and earlier views survive later encodes', () => {
+    const base = sample();
+    const msgs: StoreRaftMessage[] = [];
+    const views: Uint8Array[] = [];
+    // Enough messages to fill a few 64 KiB chunks, with entries from empty to 2 KiB.
+    for (let i = 0; i < 200; i++) {
+      const data = new Uint8Array((i * 97) % 2000).fill(i % 251);
+      const m = { ...base, regionId: i + 1, message: { ...base.message, index: i, entries: [{ entryType: 0 as const, term: 7, index: i + 1, data }] } };
+      msgs.push(m);
+      views.push(outgoing(m));
+    }
+    for (let i = 0; i < msgs.length; i++) {
+      expect(Buffer.from(views[i]!).equals(Buffer.from(encodeStoreRaftMessage(msgs[i]!)))).toBe(true);
+      if (i % 20 === 0) expect(decodeStoreRaftMessage(views[i]!)).toEqual(msgs[i]);
+    }
+  });
+
+  it('encodes a message larger than a chunk', () => {
+    const base = sample();
+    const m = { ...base, message: { ...base.message, entries: [{ entryType: 0 as const, term: 7, index: 1, data: new Uint8Array(200_000).fill(5) }] } };
+    const before = outgoing(sample());
+    const big = outgoing(m);
+    expect(big.length).toBeGreaterThan(200_000);
+    expect(Buffer.from(big).equals(Buffer.from(encodeStoreRaftMessage(m)))).toBe(true);
+    expect(decodeStoreRaftMessage(before)).toEqual(sample());
+  });
+});
+
+describe('PbWriter nested messages', () => {
+  it('moves short bodies down over the reserved length bytes, also when the buffer grows mid-message', () => {
+    for (const initial of [1, 6, 7, 8, 9, 16]) {
+      const w = new PbWriter(initial);
+      const outer = w.begin(1);
+      const inner = w.begin(2);
+      w.u64(1, 3);
+      w.end(inner);
+      w.bytes(3, new Uint8Array(200).fill(9));
+      const empty = w.begin(4);
+      w.end(empty);
+      w.end(outer);
+      const r = new PbReader(w.finish());
+      expect(r.next()).toBe(1);
+      const o = r.enter();
+      expect([r.next(), r.wire]).toEqual([2, 2]);
+      const i = r.enter();
+      expect([r.next(), r.varint()]).toEqual([1, 3]);
+      r.leave(i);
+      expect(r.next()).toBe(3);
+      expect(r.bytes()).toEqual(new Uint8Array(200).fill(9));
+      expect(r.next()).toBe(4);
+      const e = r.enter();
+      expect(r.done()).toBe(true);
+      r.leave(e);
+      expect(r.done()).toBe(true);
+      r.leave(o);
+      expect(r.done()).toBe(true);
+    }
+  });
+
+  it('writes varints above 2^31 and below 0 like the generic codec', () => {
+    for (const v of [0x7fffffff, 0x80000000, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER, -1, -(2 ** 40)]) {
+      const w = new PbWriter(4);
+      w.varint(v);
+      expect(new PbReader(w.finish()).varint()).toBe(v);
+    }
   });
 });
 
