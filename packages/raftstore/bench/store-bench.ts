@@ -21,6 +21,8 @@
  * - `cmds_per_proposal` = commands proposed ÷ raft proposals (the peer's proposal batching).
  * - `apply_writes_per_write` = kv write batches of all stores ÷ writes.
  * - `msgs_per_write` = raft messages sent by all stores ÷ writes (appends, acks, heartbeats).
+ * - `cpu_us_per_write` = process CPU time (user + system, all threads) in the window ÷ writes:
+ *   steadier than writes/s on a shared machine, where another process can take a core away.
  *
  * With `--profile FILE`, the measured window of the last case is CPU-profiled (node:inspector,
  * the same profiler as `node --cpu-prof`), written to FILE (.cpuprofile, opens in Chrome
@@ -143,6 +145,11 @@ interface CaseResult {
   apply_writes_per_write: number;
   /** Raft messages sent by all stores ÷ writes (appends, acks, heartbeats: the transport's load). */
   msgs_per_write: number;
+  /**
+   * Process CPU time (user + system, every thread: RocksDB's too) per write, in µs: on a shared
+   * machine a steadier figure than writes/s, which drops whenever another process takes a core.
+   */
+  cpu_us_per_write: number;
   region_errors: number;
   /** Region errors met (and retried after a route refresh), by error code. */
   region_errors_by_code: Record<string, number>;
@@ -305,11 +312,13 @@ async function runCase(engine: EngineKind, regions: number, a: Args, profile: { 
       await session.post('HeapProfiler.startSampling', { samplingInterval: 16 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     }
     const c0 = sumCounters(cluster);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     measuring = true;
     await new Promise((r) => setTimeout(r, a.seconds * 1000));
     measuring = false;
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const c1 = sumCounters(cluster);
     const profiles: Profiles = {};
     if (session !== undefined) {
@@ -337,6 +346,7 @@ async function runCase(engine: EngineKind, regions: number, a: Args, profile: { 
       raft_rounds_per_sec: Math.round(d('raftRounds') / seconds),
       apply_writes_per_write: round(d('applyWrites') / Math.max(1, writes), 4),
       msgs_per_write: round(d('messagesSent') / Math.max(1, writes), 2),
+      cpu_us_per_write: Math.round((cpu.user + cpu.system) / Math.max(1, writes)),
       region_errors: regionErrors,
       region_errors_by_code: Object.fromEntries(errorKinds),
       setup_s: round(setupS, 1),
@@ -354,7 +364,7 @@ function round(x: number, digits: number): number {
 }
 
 function table(rows: CaseResult[]): string {
-  const head = ['engine', 'regions', 'writes/s', 'p50 ms', 'p99 ms', 'fsyncs/write', 'writes/proposal', 'raft rounds/s', 'kv writes/write', 'msgs/write', 'region errs', 'setup s'];
+  const head = ['engine', 'regions', 'writes/s', 'p50 ms', 'p99 ms', 'fsyncs/write', 'writes/proposal', 'raft rounds/s', 'kv writes/write', 'msgs/write', 'CPU µs/write', 'region errs', 'setup s'];
   const body = rows.map((r) => [
     r.engine,
     String(r.regions),
@@ -366,6 +376,7 @@ function table(rows: CaseResult[]): string {
     String(r.raft_rounds_per_sec),
     r.apply_writes_per_write.toFixed(4),
     r.msgs_per_write.toFixed(2),
+    String(r.cpu_us_per_write),
     String(r.region_errors),
     r.setup_s.toFixed(1),
   ]);
