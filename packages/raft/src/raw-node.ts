@@ -460,6 +460,14 @@ export class RawNode {
   get appliedIndex(): number {
     return this.raft.log.applied;
   }
+  /** The highest index known durable here (`basicStatus().persisted` without the object). */
+  get persistedIndex(): number {
+    return this.raft.log.persisted;
+  }
+  /** The index of the last entry in the log (`basicStatus().lastIndex` without the object). */
+  get lastIndex(): number {
+    return this.raft.log.lastIndex();
+  }
   /** Whether a leader committed an entry of its own term (reads and leases depend on it). */
   get committedEntryInCurrentTerm(): boolean {
     return this.raft.state === StateRole.Leader && this.raft.committedEntryInCurrentTerm();

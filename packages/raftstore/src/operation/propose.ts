@@ -110,7 +110,7 @@ function proposeData(peer: Peer, ctx: StoreContext, data: Uint8Array, cb: CmdCal
 }
 
 function track(peer: Peer, ctx: StoreContext, cb: CmdCallback, proposedAt: number): void {
-  const index = peer.rawNode.basicStatus().lastIndex;
+  const index = peer.rawNode.lastIndex;
   peer.proposals.push({ index, term: peer.term, cb, proposedAt });
   ctx.counters.proposals++;
 }

@@ -68,9 +68,10 @@ export function onPersisted(peer: Peer, ctx: StoreContext, number: number, messa
  * applied once its Ready is persisted).
  */
 export function syncApplied(peer: Peer): void {
-  const st = peer.rawNode.basicStatus();
-  const to = Math.min(peer.applied.index, st.commit, st.persisted);
-  if (to > st.applied) peer.rawNode.advanceApplyTo(to);
+  // Per persisted Ready: getters, not basicStatus() (an object of 13 fields each time).
+  const node = peer.rawNode;
+  const to = Math.min(peer.applied.index, node.commitIndex, node.persistedIndex);
+  if (to > node.appliedIndex) node.advanceApplyTo(to);
 }
 
 /** Hands committed entries, and the proposals they answer, to the apply FSM. */
