@@ -247,7 +247,8 @@ function readPeer(r: PbReader): Peer {
   let storeId = 0;
   let role = 0;
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.VARINT) id = r.varint();
     else if (f === 2 && wt === Wire.VARINT) storeId = r.varint();
     else if (f === 3 && wt === Wire.VARINT) role = r.varint();
@@ -262,17 +263,23 @@ function readHeader(r: PbReader): CmdHeader {
   const epoch = { confVer: 0, version: 0 };
   let term = 0;
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.VARINT) regionId = r.varint();
-    else if (f === 2 && wt === Wire.LEN) peer = readPeer(r.sub());
-    else if (f === 5 && wt === Wire.LEN) {
-      const e = r.sub();
-      while (!e.done()) {
-        const [g, et] = e.tag();
-        if (g === 1 && et === Wire.VARINT) epoch.confVer = e.varint();
-        else if (g === 2 && et === Wire.VARINT) epoch.version = e.varint();
-        else e.skip(et);
+    else if (f === 2 && wt === Wire.LEN) {
+      const outer = r.enter();
+      peer = readPeer(r);
+      r.leave(outer);
+    } else if (f === 5 && wt === Wire.LEN) {
+      const outer = r.enter();
+      while (!r.done()) {
+        const g = r.next();
+        const et = r.wire;
+        if (g === 1 && et === Wire.VARINT) epoch.confVer = r.varint();
+        else if (g === 2 && et === Wire.VARINT) epoch.version = r.varint();
+        else r.skip(et);
       }
+      r.leave(outer);
     } else if (f === 6 && wt === Wire.VARINT) term = r.varint();
     else r.skip(wt);
   }
@@ -300,25 +307,69 @@ const n = (m: Map<number, Uint8Array | number>, f: number): number => {
   return typeof v === 'number' ? v : 0;
 };
 
+/**
+ * The body of a data request (Put/Delete/DeleteRange/CAS share its field numbers): bytes fields
+ * 2-4 and varint fields 5-6, read like `readFields` (the last occurrence of a field wins; a
+ * bytes field that came as a varint reads empty, a varint field that came as bytes reads 0)
+ * without a Map per request.
+ */
+interface RequestBody {
+  f2: Uint8Array;
+  f3: Uint8Array;
+  f4: Uint8Array;
+  f5: number;
+  f6: number;
+}
+
+function readRequestBody(r: PbReader, into: RequestBody): void {
+  while (!r.done()) {
+    const f = r.next();
+    const wt = r.wire;
+    if (wt === Wire.VARINT) {
+      const v = r.varint();
+      if (f === 2) into.f2 = EMPTY;
+      else if (f === 3) into.f3 = EMPTY;
+      else if (f === 4) into.f4 = EMPTY;
+      else if (f === 5) into.f5 = v;
+      else if (f === 6) into.f6 = v;
+    } else if (wt === Wire.LEN) {
+      if (f === 2) into.f2 = r.bytes();
+      else if (f === 3) into.f3 = r.bytes();
+      else if (f === 4) into.f4 = r.bytes();
+      else {
+        r.skip(wt);
+        if (f === 5) into.f5 = 0;
+        else if (f === 6) into.f6 = 0;
+      }
+    } else r.skip(wt);
+  }
+}
+
 function readRequest(r: PbReader): DataRequest {
   let cmdType = 0;
-  let body: Map<number, Uint8Array | number> | undefined;
+  const m: RequestBody = { f2: EMPTY, f3: EMPTY, f4: EMPTY, f5: 0, f6: 0 };
   while (!r.done()) {
-    const [f, wt] = r.tag();
+    const f = r.next();
+    const wt = r.wire;
     if (f === 1 && wt === Wire.VARINT) cmdType = r.varint();
-    else if (wt === Wire.LEN && (f === 4 || f === 5 || f === 8 || f === 100)) body = readFields(r.sub());
-    else r.skip(wt);
+    else if (wt === Wire.LEN && (f === 4 || f === 5 || f === 8 || f === 100)) {
+      // A later body replaces an earlier one (as protobuf's last-one-wins for a oneof).
+      m.f2 = m.f3 = m.f4 = EMPTY;
+      m.f5 = m.f6 = 0;
+      const outer = r.enter();
+      readRequestBody(r, m);
+      r.leave(outer);
+    } else r.skip(wt);
   }
-  const m = body ?? new Map();
   switch (cmdType) {
     case CMD_PUT:
-      return { t: 'put', key: b(m, 2), value: b(m, 3) };
+      return { t: 'put', key: m.f2, value: m.f3 };
     case CMD_DELETE:
-      return { t: 'delete', key: b(m, 2) };
+      return { t: 'delete', key: m.f2 };
     case CMD_DELETE_RANGE:
-      return { t: 'deleteRange', start: b(m, 2), end: b(m, 3) };
+      return { t: 'deleteRange', start: m.f2, end: m.f3 };
     case CMD_CAS:
-      return { t: 'cas', key: b(m, 2), value: b(m, 3), previousValue: b(m, 4), previousNotExist: n(m, 5) !== 0, delete: n(m, 6) !== 0 };
+      return { t: 'cas', key: m.f2, value: m.f3, previousValue: m.f4, previousNotExist: m.f5 !== 0, delete: m.f6 !== 0 };
     default:
       throw malformed(`raft command type ${cmdType}`);
   }
@@ -431,10 +482,17 @@ export function decodeRaftCmd(bytes: Uint8Array): RaftCmd {
   const requests: DataRequest[] = [];
   let admin: AdminCmd | undefined;
   while (!r.done()) {
-    const [f, wt] = r.tag();
-    if (f === 1 && wt === Wire.LEN) header = readHeader(r.sub());
-    else if (f === 2 && wt === Wire.LEN) requests.push(readRequest(r.sub()));
-    else if (f === 3 && wt === Wire.LEN) admin = readAdmin(r.sub());
+    const f = r.next();
+    const wt = r.wire;
+    if (f === 1 && wt === Wire.LEN) {
+      const outer = r.enter();
+      header = readHeader(r);
+      r.leave(outer);
+    } else if (f === 2 && wt === Wire.LEN) {
+      const outer = r.enter();
+      requests.push(readRequest(r));
+      r.leave(outer);
+    } else if (f === 3 && wt === Wire.LEN) admin = readAdmin(r.sub());
     else r.skip(wt);
   }
   if (header === undefined) throw malformed('RaftCmdRequest without a header');

@@ -181,3 +181,59 @@ describe('RaftCmd codec', () => {
     }
   });
 });
+
+describe('RaftCmd data requests, decoded without a field map', () => {
+  // The oracle: the request body read into a field → value map, last occurrence winning.
+  type Field = { f: number; v: number | Uint8Array };
+  const CMD = { put: 3, delete: 4, deleteRange: 7, cas: 100 } as const;
+  const BODY_FIELD = { put: 4, delete: 5, deleteRange: 8, cas: 100 } as const;
+  function oracle(t: keyof typeof CMD, fields: Field[]): unknown {
+    const m = new Map<number, number | Uint8Array>(fields.map(({ f, v }) => [f, v]));
+    const b = (f: number) => (m.get(f) instanceof Uint8Array ? m.get(f) : new Uint8Array());
+    const n = (f: number) => (typeof m.get(f) === 'number' ? m.get(f) : 0);
+    switch (t) {
+      case 'put':
+        return { t, key: b(2), value: b(3) };
+      case 'delete':
+        return { t, key: b(2) };
+      case 'deleteRange':
+        return { t, start: b(2), end: b(3) };
+      case 'cas':
+        return { t, key: b(2), value: b(3), previousValue: b(4), previousNotExist: n(5) !== 0, delete: n(6) !== 0 };
+    }
+  }
+  const field = fc.record({
+    f: fc.integer({ min: 1, max: 8 }),
+    v: fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.uint8Array({ maxLength: 40 })),
+  });
+
+  it('matches the map oracle for any mix of field numbers and wire types', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('put', 'delete', 'deleteRange', 'cas' as const), fc.array(field, { maxLength: 12 }), (t, fields) => {
+        const w = new PbWriter(64);
+        const header = w.begin(1);
+        w.u64(1, 7);
+        w.end(header);
+        const req = w.begin(2);
+        w.u64(1, CMD[t]);
+        const body = w.begin(BODY_FIELD[t]);
+        for (const { f, v } of fields) {
+          if (typeof v === 'number') {
+            w.tag(f, 0);
+            w.varint(v);
+          } else {
+            w.tag(f, 2);
+            w.varint(v.length);
+            for (const x of v) w.varint(x < 0x80 ? x : 0);
+          }
+        }
+        w.end(body);
+        w.end(req);
+        const bytes = w.finish();
+        // Bytes values were written as varints of their bytes: rebuild what they read back as.
+        const expected = fields.map(({ f, v }) => ({ f, v: typeof v === 'number' ? v : Uint8Array.from(v, (x) => (x < 0x80 ? x : 0)) }));
+        expect(decodeRaftCmd(bytes).requests).toEqual([oracle(t, expected)]);
+      }),
+    );
+  });
+});
