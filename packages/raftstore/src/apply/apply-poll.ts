@@ -14,12 +14,17 @@ import { confStateFromRegion } from '../peer/conf-state.js';
 import type { StoreContext } from '../store/context.js';
 import { decodeSnapshotData, encodeApplyState, encodeRegionState, encodeSnapshotData } from '../wire/local-state.js';
 import type { ApplyFsm } from './apply-fsm.js';
-import { applyEntry, type ApplyRound } from './apply.js';
+import { applyEntry, type ApplyRound, type EntryOutcome } from './apply.js';
 import { WriteOverlay } from './overlay.js';
 import { hashRegion } from './consistency.js';
 import { WAIT_FOR_SOURCE } from './merge.js';
 
 const EMPTY = new Uint8Array(0);
+
+/** What is left of an `apply` from entry `i` on, to retry once a merge source caught up. */
+function rest(msg: Extract<ApplyMsg, { type: 'apply' }>, i: number): ApplyMsg {
+  return { type: 'apply', term: msg.term, entries: msg.entries.slice(i), proposals: [] };
+}
 
 export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, never> {
   private readonly round: ApplyRound;
@@ -52,7 +57,8 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
           if (fsm.destroyed) break;
           // A merged source applies nothing more; only its destruction is left to do.
           if (fsm.merged && msg.type !== 'destroy') continue;
-          const parked = await this.handle(fsm, msg);
+          const handled = this.handle(fsm, msg);
+          const parked = handled instanceof Promise ? await handled : handled;
           if (parked !== undefined) {
             fsm.pending = [parked, ...msgs.slice(i + 1), ...fsm.pending];
             this.waiting.add(fsm);
@@ -77,19 +83,35 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     return true;
   }
 
-  /** Handles one message; returns the rest of an `apply` to retry when it must wait (merge). */
-  private async handle(fsm: ApplyFsm, msg: ApplyMsg): Promise<ApplyMsg | undefined> {
+  /**
+   * Handles one message; returns the rest of an `apply` to retry when it must wait (merge).
+   * An `apply` is handled synchronously while its entries need no engine read.
+   */
+  private handle(fsm: ApplyFsm, msg: ApplyMsg): ApplyMsg | undefined | Promise<ApplyMsg | undefined> {
+    if (msg.type !== 'apply') return this.handleOther(fsm, msg);
+    for (const p of msg.proposals) fsm.proposals.push(p);
+    for (let i = 0; i < msg.entries.length; i++) {
+      const outcome = applyEntry(fsm, this.ctx, this.round, msg.entries[i]!);
+      if (outcome instanceof Promise || this.round.hashAt.length > 0) return this.continueApply(fsm, msg, i, outcome);
+      if (outcome === WAIT_FOR_SOURCE) return rest(msg, i);
+    }
+    return undefined;
+  }
+
+  /** An `apply` from entry `i` on (whose outcome may still be pending), one entry at a time. */
+  private async continueApply(fsm: ApplyFsm, msg: Extract<ApplyMsg, { type: 'apply' }>, i: number, outcome: EntryOutcome | Promise<EntryOutcome>): Promise<ApplyMsg | undefined> {
+    for (;;) {
+      if ((await outcome) === WAIT_FOR_SOURCE) return rest(msg, i);
+      // ComputeHash: the hash covers exactly the data up to its index, so write what came
+      // before (and the entry itself) and take the engine snapshot before applying more.
+      if (this.round.hashAt.length > 0) await this.startHashes();
+      if (++i >= msg.entries.length) return undefined;
+      outcome = applyEntry(fsm, this.ctx, this.round, msg.entries[i]!);
+    }
+  }
+
+  private async handleOther(fsm: ApplyFsm, msg: Exclude<ApplyMsg, { type: 'apply' }>): Promise<ApplyMsg | undefined> {
     switch (msg.type) {
-      case 'apply':
-        for (const p of msg.proposals) fsm.proposals.push(p);
-        for (let i = 0; i < msg.entries.length; i++) {
-          const r = await applyEntry(fsm, this.ctx, this.round, msg.entries[i]!);
-          if (r === WAIT_FOR_SOURCE) return { type: 'apply', term: msg.term, entries: msg.entries.slice(i), proposals: [] };
-          // ComputeHash: the hash covers exactly the data up to its index, so write what came
-          // before (and the entry itself) and take the engine snapshot before applying more.
-          if (this.round.hashAt.length > 0) await this.startHashes();
-        }
-        return undefined;
       case 'resume':
         return undefined;
       case 'applySnapshot':

@@ -45,12 +45,19 @@ const EMPTY = new Uint8Array(0);
  * Applies one entry. Returns `WAIT_FOR_SOURCE` (and changes nothing) for a CommitMerge whose
  * local source replica has not caught up yet: the caller parks the FSM and retries later.
  */
-export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry): Promise<void | typeof WAIT_FOR_SOURCE> {
+/** What applying one entry gives: nothing, or that it must wait for a merge source. */
+export type EntryOutcome = void | typeof WAIT_FOR_SOURCE;
+
+/**
+ * Applies one entry. Synchronous unless a CAS must read the engine (then a promise): entries
+ * of puts, deletes and admin commands take no promise and no microtask hop each.
+ */
+export function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry): EntryOutcome | Promise<EntryOutcome> {
   if (e.index <= fsm.applyState.appliedIndex) return;
   if (!ctx.observers.empty) ctx.observers.preApply(fsm.regionId, e);
   const results = round.touched.get(fsm) ?? [];
   round.touched.set(fsm, results);
-  let result: CmdResult = { ok: true, responses: [] };
+  let result: CmdResult | Promise<CmdResult> = { ok: true, responses: [] };
   if (e.entryType === EntryType.EntryNormal) {
     if (e.data.length > 0) {
       let cmd: RaftCmd | undefined;
@@ -60,7 +67,7 @@ export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyR
         fsm.logger.error({ err, index: e.index }, 'undecodable raft command skipped');
       }
       if (cmd !== undefined) {
-        const r = cmd.admin !== undefined ? execAdmin(fsm, ctx, round, e, cmd, results) : await execData(fsm, ctx, round, cmd);
+        const r = cmd.admin !== undefined ? execAdmin(fsm, ctx, round, e, cmd, results) : execData(fsm, ctx, round, cmd);
         if (r === WAIT_FOR_SOURCE) return WAIT_FOR_SOURCE;
         result = r;
       }
@@ -75,6 +82,12 @@ export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyR
     }
     result = execConfChange(fsm, ctx, round, e, cc, cmd, results);
   }
+  if (result instanceof Promise) return result.then((r) => finishEntry(fsm, ctx, round, e, r));
+  finishEntry(fsm, ctx, round, e, result);
+}
+
+/** Records an entry as applied and queues the answer to its proposal. */
+function finishEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, e: Entry, result: CmdResult): void {
   fsm.applyState.appliedIndex = e.index;
   fsm.appliedTerm = e.term;
   ctx.counters.appliedEntries++;
@@ -82,12 +95,6 @@ export async function applyEntry(fsm: ApplyFsm, ctx: StoreContext, round: ApplyR
   answer(fsm, round, e, result);
 }
 
-/**
- * Answers the proposal of this entry, and every proposal that can no longer commit: those at or
- * below this index, and — since terms only grow along a log — every proposal of an older term,
- * whatever its index (a deposed leader's tail would otherwise wait for an entry that may never
- * come at its index).
- */
 function answer(fsm: ApplyFsm, round: ApplyRound, e: Entry, result: CmdResult): void {
   const q = fsm.proposals;
   while (q.length > 0 && q[0]!.index <= e.index) {
@@ -110,30 +117,58 @@ function keyError(region: Region, key: Uint8Array): KeyNotInRegionError {
   return new KeyNotInRegionError({ key: Uint8Array.from(key), regionId: region.id, startKey: region.startKey, endKey: region.endKey });
 }
 
-async function execData(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, cmd: RaftCmd): Promise<CmdResult> {
+/** Executes a data command: synchronously up to its first CAS (which may read the engine). */
+function execData(fsm: ApplyFsm, ctx: StoreContext, round: ApplyRound, cmd: RaftCmd): CmdResult | Promise<CmdResult> {
   const region = fsm.region;
   if (cmd.header.epoch.version !== region.regionEpoch.version) return { ok: false, error: epochError(fsm) };
   for (const r of cmd.requests) {
     if (r.t !== 'deleteRange' && !regionContainsKey(region, r.key)) return { ok: false, error: keyError(region, r.key) };
   }
   const responses: Array<RawCasResult | undefined> = [];
-  for (const r of cmd.requests) responses.push(await execRequest(region, ctx, round, r));
+  const requests = cmd.requests;
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i]!;
+    if (r.t === 'cas') return execDataFrom(region, ctx, round, requests, i, responses);
+    execWrite(region, round, r);
+    responses.push(undefined);
+  }
   return { ok: true, responses };
 }
 
-async function execRequest(region: Region, ctx: StoreContext, round: ApplyRound, r: DataRequest): Promise<RawCasResult | undefined> {
+/** The rest of a data command from its first CAS on, in order. */
+async function execDataFrom(
+  region: Region,
+  ctx: StoreContext,
+  round: ApplyRound,
+  requests: readonly DataRequest[],
+  from: number,
+  responses: Array<RawCasResult | undefined>,
+): Promise<CmdResult> {
+  for (let i = from; i < requests.length; i++) {
+    const r = requests[i]!;
+    if (r.t === 'cas') {
+      responses.push(await execCas(ctx, round, r));
+    } else {
+      execWrite(region, round, r);
+      responses.push(undefined);
+    }
+  }
+  return { ok: true, responses };
+}
+
+function execWrite(region: Region, round: ApplyRound, r: Exclude<DataRequest, { t: 'cas' }>): void {
   switch (r.t) {
     case 'put': {
       const k = dataKey(r.key);
       round.wb.put(k, r.value);
       round.overlay.put(k, r.value);
-      return undefined;
+      return;
     }
     case 'delete': {
       const k = dataKey(r.key);
       round.wb.delete(k);
       round.overlay.delete(k);
-      return undefined;
+      return;
     }
     case 'deleteRange': {
       const start = compareBytes(r.start, region.startKey) > 0 ? r.start : region.startKey;
@@ -145,23 +180,24 @@ async function execRequest(region: Region, ctx: StoreContext, round: ApplyRound,
         round.wb.deleteRange(s, eKey);
         round.overlay.deleteRange(s, eKey);
       }
-      return undefined;
-    }
-    case 'cas': {
-      const k = dataKey(r.key);
-      const o = round.overlay.get(k);
-      const cur = o === undefined ? await ctx.kvEngine.get(k) : (o ?? undefined);
-      const succeeded = cur === undefined ? r.previousNotExist : !r.previousNotExist && Buffer.compare(cur, r.previousValue) === 0;
-      if (succeeded) {
-        if (r.delete) {
-          round.wb.delete(k);
-          round.overlay.delete(k);
-        } else {
-          round.wb.put(k, r.value);
-          round.overlay.put(k, r.value);
-        }
-      }
-      return { succeeded, previousNotExist: cur === undefined, previousValue: cur === undefined ? EMPTY : Uint8Array.from(cur) };
+      return;
     }
   }
+}
+
+async function execCas(ctx: StoreContext, round: ApplyRound, r: Extract<DataRequest, { t: 'cas' }>): Promise<RawCasResult> {
+  const k = dataKey(r.key);
+  const o = round.overlay.get(k);
+  const cur = o === undefined ? await ctx.kvEngine.get(k) : (o ?? undefined);
+  const succeeded = cur === undefined ? r.previousNotExist : !r.previousNotExist && Buffer.compare(cur, r.previousValue) === 0;
+  if (succeeded) {
+    if (r.delete) {
+      round.wb.delete(k);
+      round.overlay.delete(k);
+    } else {
+      round.wb.put(k, r.value);
+      round.overlay.put(k, r.value);
+    }
+  }
+  return { succeeded, previousNotExist: cur === undefined, previousValue: cur === undefined ? EMPTY : Uint8Array.from(cur) };
 }
