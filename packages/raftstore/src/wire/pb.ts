@@ -337,6 +337,26 @@ export class PbReader {
     return out;
   }
 
+  /**
+   * Like `bytes`, but returns `prev` itself when the field holds the same bytes: for values that
+   * repeat message after message (a region's range keys), callers keep one array instead of a
+   * copy each time. Only for values nobody mutates.
+   */
+  bytesOr(prev: Uint8Array | undefined): Uint8Array {
+    if (prev === undefined) return this.bytes();
+    const start = this.pos;
+    const s = this.skipLen();
+    const len = this.pos - s;
+    if (len === prev.length) {
+      const buf = this.buf;
+      let i = 0;
+      while (i < len && buf[s + i] === prev[i]) i++;
+      if (i === len) return prev;
+    }
+    this.pos = start;
+    return this.bytes();
+  }
+
   sub(): PbReader {
     const s = this.skipLen();
     return new PbReader(this.buf, s, this.pos);

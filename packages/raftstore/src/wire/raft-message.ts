@@ -119,7 +119,8 @@ export function encodeOutgoingRaftMessage(
 
 function encodedSizeHint(m: Message): number {
   let size = 128;
-  for (const e of m.entries) size += e.data.length + 24;
+  const entries = m.entries;
+  for (let i = 0; i < entries.length; i++) size += entries[i]!.data.length + 24;
   if (m.snapshot) size += m.snapshot.data.length + 64;
   return size;
 }
@@ -163,6 +164,11 @@ function nested<T>(r: PbReader, read: (r: PbReader) => T): T {
   const v = read(r);
   r.leave(outer);
   return v;
+}
+
+function cachedRange(regionId: number): RangeSlot | undefined {
+  const slot = rangeCache[rangeSlot(regionId)];
+  return slot !== undefined && slot.regionId === regionId ? slot : undefined;
 }
 
 function readPeer(r: PbReader): Peer {
@@ -330,6 +336,21 @@ function readRaftMsg(r: PbReader): Message {
 }
 
 /**
+ * The range keys decoded last for a region, in a slot per region id modulo `RANGE_CACHE_SLOTS` (a
+ * collision just replaces the slot): every message carries its sender's range, which rarely
+ * changes, so a message whose keys equal the slot's shares its arrays instead of two fresh
+ * copies. Decoded range keys are therefore shared and must not be mutated (nothing does).
+ */
+interface RangeSlot {
+  regionId: number;
+  startKey: Uint8Array;
+  endKey: Uint8Array;
+}
+const RANGE_CACHE_SLOTS = 4096;
+const rangeCache: Array<RangeSlot | undefined> = new Array<RangeSlot | undefined>(RANGE_CACHE_SLOTS);
+const rangeSlot = (regionId: number): number => (regionId >>> 0) % RANGE_CACHE_SLOTS;
+
+/**
  * Decodes a RaftMessage. Throws `KV:Common:InvalidArgument` for bytes that are not one, or that
  * lack the parts every raft message has (region id, peers, the raft message).
  */
@@ -353,13 +374,19 @@ export function decodeStoreRaftMessage(bytes: Uint8Array): StoreRaftMessage {
     else if (f === 4 && wt === Wire.LEN) message = nested(r, readRaftMsg);
     else if (f === 5 && wt === Wire.LEN) regionEpoch = nested(r, readEpoch);
     else if (f === 6 && wt === Wire.VARINT) isTombstone = r.varint() !== 0;
-    else if (f === 7 && wt === Wire.LEN) startKey = r.bytes();
-    else if (f === 8 && wt === Wire.LEN) endKey = r.bytes();
+    else if (f === 7 && wt === Wire.LEN) startKey = r.bytesOr(cachedRange(regionId)?.startKey);
+    else if (f === 8 && wt === Wire.LEN) endKey = r.bytesOr(cachedRange(regionId)?.endKey);
     else if (f === 12 && wt === Wire.VARINT) diskUsage = DISK_USAGES[r.varint()] ?? 'Normal';
     else r.skip(wt);
   }
   if (regionId === 0 || fromPeer === undefined || toPeer === undefined || message === undefined) {
     throw malformed('RaftMessage (missing region id, peers or message)');
+  }
+  const slot = rangeCache[rangeSlot(regionId)];
+  if (slot === undefined || slot.regionId !== regionId) rangeCache[rangeSlot(regionId)] = { regionId, startKey, endKey };
+  else {
+    slot.startKey = startKey;
+    slot.endKey = endKey;
   }
   return { regionId, fromPeer, toPeer, message, regionEpoch, isTombstone, startKey, endKey, diskUsage };
 }

@@ -74,6 +74,25 @@ describe('RaftMessage codec', () => {
   });
 });
 
+describe('RaftMessage range keys', () => {
+  it('shares the arrays of the keys decoded last for the region while they stay the same', () => {
+    const m = { ...sample(), regionId: 77, startKey: u8('b'), endKey: u8('k') };
+    const first = decodeStoreRaftMessage(encodeStoreRaftMessage(m));
+    const second = decodeStoreRaftMessage(encodeStoreRaftMessage(m));
+    expect(second.startKey).toBe(first.startKey);
+    expect(second.endKey).toBe(first.endKey);
+    // A split changed the range: fresh keys with the new bytes, then shared again.
+    const split = decodeStoreRaftMessage(encodeStoreRaftMessage({ ...m, endKey: u8('f') }));
+    expect(split.startKey).toBe(first.startKey);
+    expect(split.endKey).toEqual(u8('f'));
+    expect(decodeStoreRaftMessage(encodeStoreRaftMessage({ ...m, endKey: u8('f') })).endKey).toBe(split.endKey);
+    // Another region in the same slot (77 + 4096) never gets region 77's keys.
+    const other = decodeStoreRaftMessage(encodeStoreRaftMessage({ ...m, regionId: 77 + 4096, startKey: u8('x'), endKey: u8('y') }));
+    expect([other.startKey, other.endKey]).toEqual([u8('x'), u8('y')]);
+    expect(decodeStoreRaftMessage(encodeStoreRaftMessage(m)).startKey).toEqual(u8('b'));
+  });
+});
+
 describe('outgoing RaftMessages (chunked views)', () => {
   const outgoing = (m: StoreRaftMessage): Uint8Array =>
     encodeOutgoingRaftMessage(m.regionId, m.fromPeer, m.toPeer, m.message, m.regionEpoch, m.isTombstone, m.startKey, m.endKey, m.diskUsage);
