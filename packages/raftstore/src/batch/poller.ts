@@ -50,6 +50,8 @@ interface Slot<N, M> {
   /** Invariant: notified ⇔ the slot is queued in `ready` (cleared just before it is handled). */
   notified: boolean;
   removed: boolean;
+  /** The last round (`stats.rounds`) that put this FSM in its batch: no Set per round. */
+  inRound: number;
 }
 
 /** Counters for tests, metrics and benchmarks. */
@@ -82,7 +84,7 @@ export class Poller<N, M, C, CM> {
   /** Adds a normal FSM. Throws if the id is taken: one FSM per id per poller. */
   register(id: number, fsm: N): void {
     invariant(!this.slots.has(id), 'FSM id already registered', { id });
-    this.slots.set(id, { id, fsm, queue: [], notified: false, removed: false });
+    this.slots.set(id, { id, fsm, queue: [], notified: false, removed: false, inRound: 0 });
   }
 
   /** Removes an FSM and returns the mail it had not handled (so callers can fail callbacks). */
@@ -160,7 +162,7 @@ export class Poller<N, M, C, CM> {
     this.running = true;
     this.stats.rounds++;
     const batch: N[] = [];
-    const seen = new Set<Slot<N, M>>();
+    const roundNo = this.stats.rounds;
     const first = this.ready.splice(0, this.config.maxBatchSize);
     this.handler.begin(first.length);
     if (this.controlQueue.length > 0) {
@@ -176,8 +178,8 @@ export class Poller<N, M, C, CM> {
         if (slot.removed) continue;
         calls++;
         this.handleSlot(slot);
-        if (!seen.has(slot)) {
-          seen.add(slot);
+        if (slot.inRound !== roundNo) {
+          slot.inRound = roundNo;
           batch.push(slot.fsm);
         }
       }
