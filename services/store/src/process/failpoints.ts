@@ -17,14 +17,14 @@
  *   An unknown or malformed item is a start-up error naming it, so a typo never silently
  *   disables a test's fault.
  * - `MRKV_FAILPOINTS_WATCH=1`: the thread owning the engines also polls `<data-dir>/failpoints`
- *   (every 100 ms, `fs.watchFile`). While that file exists, its content (same format, disk
+ *   (every 100 ms). While that file exists, its content (same format, disk
  *   failpoints only) replaces the disk failpoints of `MRKV_FAILPOINTS`; when it is removed the
  *   env's settings apply again. A malformed file is logged and ignored (the settings stay).
  *   A test turns disk-full on and off in a running store by writing and removing the file.
  *
  * Production sets neither: the engines get no `DiskFailpoints` at all and check nothing.
  */
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommonCodes, MrkvError, type Logger } from '@mrkv/common';
 import { DiskFailpoints, type DiskFailpointSettings } from '@mrkv/engine';
@@ -97,24 +97,37 @@ export function openDiskFailpoints(fp: RaftstoreThreadFailpoints | undefined, lo
   if (fp.disk !== undefined) logger.warn({ failpoints: fp.disk }, 'disk failpoints on');
   const file = fp.watchFile;
   if (file === undefined) return { failpoints, stop: () => {} };
+  // Polled with statSync against the stat taken when the file was last read: fs.watchFile takes
+  // its baseline asynchronously, so a change made right after opening could become the baseline
+  // and never be applied.
+  let seen = '';
+  const signature = (): string => {
+    try {
+      const st = statSync(file);
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  };
   const apply = (): void => {
+    seen = signature();
     const next = readFailpointsFile(file, fp.disk ?? {}, logger);
     if (next === undefined || JSON.stringify(next) === JSON.stringify(failpoints.settings())) return;
     failpoints.set(next);
     logger.warn({ failpoints: next, file }, 'disk failpoints changed');
   };
   apply();
-  const listener = (cur: Stats, prev: Stats): void => {
-    if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) apply();
-  };
-  watchFile(file, { interval: FAILPOINTS_POLL_MS, persistent: false }, listener);
+  const timer = setInterval(() => {
+    if (signature() !== seen) apply();
+  }, FAILPOINTS_POLL_MS);
+  timer.unref();
   let stopped = false;
   return {
     failpoints,
     stop: () => {
       if (stopped) return;
       stopped = true;
-      unwatchFile(file, listener);
+      clearInterval(timer);
     },
   };
 }
