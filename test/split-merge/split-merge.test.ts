@@ -179,7 +179,11 @@ describe('split and merge across real processes', () => {
     await answered(playground, workload, 30);
 
     // Merge the first two regions of the grown range with an operator.
-    const [source, target] = [inGrown[0]!, inGrown[1]!];
+    // An operator that does not finish is added again, as a person at the console would (once a
+    // merge operator in a full CI run did not finish within 30 s), on the first two regions of the
+    // grown range as PD lists them then (a late size split may have changed them); what happened
+    // is printed so the cause can be found, and a merge that never happens still fails the test.
+    let [source, target] = [inGrown[0]!, inGrown[1]!];
     const mergedRows = async () => {
       const rows = await regionList(pd);
       const t = rows.find((r) => r.id === target.id);
@@ -187,14 +191,13 @@ describe('split and merge across real processes', () => {
     };
     const add = await ctl(pd, 'operator', 'add', 'merge', String(source.id), String(target.id));
     expect(add.code, add.err).toBe(0);
-    // An operator that does not finish is added again, as a person at the console would (once a
-    // merge operator in a full CI run did not finish within 30 s); what happened is printed so
-    // the cause can be found, and a merge that never happens still fails the test.
     let merged = await waitFor('the merge to show in PD', mergedRows, 30_000).catch(() => undefined);
     if (merged === undefined) {
       console.log(`[split-merge] merge of ${source.id} into ${target.id} not done in 30 s:\n${await describeMerge(playground, [source.id, target.id])}`);
+      const now = (await regionList(pd)).filter((r) => r.startKey >= grownRegion.startKey);
+      [source, target] = [now[0]!, now[1]!];
       const again = await ctl(pd, 'operator', 'add', 'merge', String(source.id), String(target.id));
-      merged = await waitFor(`the merge to show in PD (operator added again: ${again.code} ${again.err.trim()})`, mergedRows, 45_000);
+      merged = await waitFor(`the merge of ${source.id} into ${target.id} to show in PD (operator added again: ${again.code} ${again.err.trim()})`, mergedRows, 45_000);
     }
     const t = merged.find((r) => r.id === target.id)!;
     expect(t.epoch.version).toBeGreaterThan(Math.max(source.epoch.version, target.epoch.version));
