@@ -5,11 +5,12 @@
  *   string `[<code>] <message>`; responses without an `error` field (RawBatchGet, RawScan,
  *   RawBatchScan) carry it as a single KvPair with `error.abort`; SplitRegion and ReadIndex,
  *   which have neither, get an errorpb.Error with only `message` set, as TiKV does;
+ * - a request its caller cancelled (AbortError) → `[KV:Common:Cancelled]`, not logged;
  * - anything unexpected → logged with the request context, answered as `[KV:Server:Internal]`
  *   without details (no stack traces to clients). An `InvariantViolation` is a bug: it is handed
  *   to the server's fatal hook (fail fast), never swallowed.
  */
-import { InvariantViolation, isMrkvError, type Logger } from '@mrkv/common';
+import { CommonCodes, InvariantViolation, isMrkvError, type Logger } from '@mrkv/common';
 import { isRegionError, regionErrorToWire, type errorpb, type kvrpcpb, type RequestContext } from '@mrkv/proto';
 import { StoreErrorCodes } from '../errors.js';
 
@@ -32,6 +33,9 @@ export interface FailureSink {
 export function classifyFailure(err: unknown, method: string, ctx: RequestContext | undefined, sink: FailureSink): Failure {
   if (isRegionError(err)) return { kind: 'region', regionError: regionErrorToWire(err) };
   if (isMrkvError(err)) return { kind: 'request', message: `[${err.code}] ${err.message}` };
+  // The caller cancelled or its deadline passed (the request's AbortSignal fired): nothing went
+  // wrong here, and nobody reads the answer.
+  if (err instanceof Error && err.name === 'AbortError') return { kind: 'request', message: `[${CommonCodes.CANCELLED}] the request was cancelled by the caller` };
   const fields = { method, regionId: ctx?.regionId, requestSource: ctx?.requestSource, err };
   if (err instanceof InvariantViolation) {
     sink.logger.fatal(fields, 'invariant violated while serving a request');

@@ -281,6 +281,16 @@ describe('never crashing on a client', () => {
     expect(String(line?.obj.err)).toMatch(/secret stack detail/);
   });
 
+  it('answers a request aborted by its caller as cancelled, without an error log', async () => {
+    t.kv.setHook(() => {
+      throw new DOMException('This operation was aborted', 'AbortError');
+    });
+    const before = t.logs.filter((l) => l.level === 'error').length;
+    const r = await rpc(t.client, 'RawGet', { context: ctxFor(region), key: b('k') });
+    expect(r.error).toMatch(/^\[KV:Common:Cancelled\]/);
+    expect(t.logs.filter((l) => l.level === 'error').length).toBe(before);
+  });
+
   it('hands an invariant violation to the fatal hook (fail fast) and still answers', async () => {
     t.kv.setHook(() => {
       throw new InvariantViolation('test bug');
