@@ -72,8 +72,8 @@ export class ScheduleContext {
     return { kind, source, storeUsable: (id) => this.usable(id) };
   }
 
-  /** True if another operator of `kind` fits under its limit. */
-  underLimit(kind: OperatorKind): boolean {
+  /** True if `more` operators of `kind` (one by default) fit under its limit. */
+  underLimit(kind: OperatorKind, more = 1): boolean {
     const c = this.config;
     const limit =
       kind === 'leader' ? c.leaderScheduleLimit
@@ -82,7 +82,7 @@ export class ScheduleContext {
       : kind === 'merge' ? c.mergeScheduleLimit
       : kind === 'hot' ? c.hotRegionScheduleLimit
       : Number.POSITIVE_INFINITY;
-    return this.operators.count(kind) < limit;
+    return this.operators.count(kind) + more <= limit;
   }
 
   /**

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clusterEnv } from '../../__tests__/cluster-env.js';
-import { info } from '../../__tests__/fixtures.js';
+import { info, peer, region } from '../../__tests__/fixtures.js';
+import type { SimRegion } from '../../__tests__/sim-store.js';
 import { layout, leaderCounts, only, report, settle } from '../../__tests__/sim-cluster.js';
 import { BALANCE_LEADER, LEADER_MOVE_COOLDOWN_MS } from './balance-leader.js';
 
@@ -92,5 +93,35 @@ describe('balance-leader without ping-pong', () => {
     await report(env, sims, [1, 2]);
     expect(leaderCounts(sims, [1, 2])).toEqual([403, 397]);
     expect(await env.pd.coordinator.runSchedulers()).toHaveLength(1);
+  });
+
+  it('closes a gap no single move narrows in two hops through a middle store', async () => {
+    // The layout a pre-split left in CI: leaders [2, 3, 2, 1] on stores 1..4, and none of the
+    // regions led by store 2 has a peer on store 4.
+    const env = await clusterEnv(4);
+    await only(env, [BALANCE_LEADER]);
+    const spec: Array<[number[], number]> = [
+      [[1, 3, 4], 3],
+      [[2, 1, 4], 1],
+      [[2, 3, 4], 3],
+      [[2, 3, 4], 4],
+      [[1, 3, 4], 1],
+      [[2, 1, 3], 2],
+      [[2, 1, 3], 2],
+      [[2, 1, 3], 2],
+    ];
+    const sims: SimRegion[] = spec.map(([stores, leader], k) => {
+      const i = k + 1;
+      const peers = stores.map((s) => peer(i * 100 + s, s));
+      const meta = region(i, i === 1 ? '' : `k${i}`, i === spec.length ? '' : `k${i + 1}`, peers, 2, 1);
+      return { meta, leader: peers.find((p) => p.storeId === leader)! };
+    });
+    expect(leaderCounts(sims, [1, 2, 3, 4])).toEqual([2, 3, 2, 1]);
+    await settle(env, sims, [1, 2, 3, 4]);
+    expect(leaderCounts(sims, [1, 2, 3, 4]).sort()).toEqual([2, 2, 2, 2]);
+    // two transfers did it: store 2 -> a middle store, and that store -> store 4
+    const moved = env.pd.operators.history().filter((o) => o.kind === 'leader');
+    expect(moved).toHaveLength(2);
+    expect(moved.every((o) => o.status === 'success')).toBe(true);
   });
 });

@@ -14,6 +14,13 @@
  *   1: one move narrows the gap by 2, so a gap of 1 would only be swapped around;
  * - a region whose leader changed stores within {@link LEADER_MOVE_COOLDOWN_MS} is not picked
  *   (its peers have just been through a transfer or an election; another region can go instead).
+ *
+ * When no region led by the busiest store has a voter on a store far enough below it, the gap is
+ * closed in two hops through a middle store: one leader busiest → middle, another middle →
+ * least busy (the middle store's count does not change). Without it, replica layouts left by a
+ * pre-split stay unbalanced for good: leaders [2, 3, 2, 1] where none of the 3 regions led by
+ * the second store has a peer on the fourth (seen in CI: no operator for 45 s), and no single
+ * move narrows the gap while both hops together do.
  */
 import { isDownPeer, isPending, type RegionInfo } from '../../core/region-info.js';
 import { transferLeaderOperator } from '../builder.js';
@@ -51,20 +58,46 @@ export class BalanceLeaderScheduler implements Scheduler {
       const count = (id: number) => ctx.loads.get(id)?.leaderCount ?? 0;
       const byLeaders = [...stores].sort((a, b) => count(b) - count(a) || a - b);
       const source = byLeaders[0]!;
-      let made: Operator | undefined;
+      let made: Operator[] = [];
       for (const target of [...byLeaders].reverse()) {
         if (count(source) - count(target) <= tolerance) break;
         const r = regions.find((x) => this.movable(ctx, x, source, target));
         if (r === undefined) continue;
-        made = transferLeaderOperator(r, target, ctx.build('leader', this.name));
+        made = [transferLeaderOperator(r, target, ctx.build('leader', this.name))];
         ctx.noteLeaderMove(source, target);
         break;
       }
-      if (made === undefined) break;
-      ctx.operators.add(made);
-      out.push(made);
+      if (made.length === 0) made = this.twoHops(ctx, regions, byLeaders, count, tolerance);
+      if (made.length === 0) break;
+      for (const op of made) {
+        ctx.operators.add(op);
+        out.push(op);
+      }
     }
     return out;
+  }
+
+  /**
+   * busiest → middle and middle → least busy, on two different regions, for a gap no single move
+   * can narrow (see the module comment); [] if no such pair exists.
+   */
+  private twoHops(ctx: ScheduleContext, regions: readonly RegionInfo[], byLeaders: readonly number[], count: (id: number) => number, tolerance: number): Operator[] {
+    const source = byLeaders[0]!;
+    for (const target of [...byLeaders].reverse()) {
+      if (count(source) - count(target) <= tolerance) break;
+      for (const middle of byLeaders) {
+        if (middle === source || middle === target) continue;
+        const second = regions.find((x) => this.movable(ctx, x, middle, target));
+        if (second === undefined) continue;
+        const first = regions.find((x) => x !== second && this.movable(ctx, x, source, middle));
+        if (first === undefined) continue;
+        if (!ctx.underLimit('leader', 2)) return [];
+        ctx.noteLeaderMove(source, middle);
+        ctx.noteLeaderMove(middle, target);
+        return [transferLeaderOperator(first, middle, ctx.build('leader', this.name)), transferLeaderOperator(second, target, ctx.build('leader', this.name))];
+      }
+    }
+    return [];
   }
 
   private movable(ctx: ScheduleContext, r: RegionInfo, source: number, target: number): boolean {
