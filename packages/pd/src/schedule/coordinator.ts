@@ -136,7 +136,7 @@ export class Coordinator {
     try {
       this.operators.tick();
       const stores = new ScheduleContext(this.cluster, this.operators);
-      this.operators.cancelUnusableTargets((id) => stores.usable(id));
+      this.operators.cancelUnusableTargets((id) => stores.usable(id), (id) => stores.takesNewReplicas(id));
       const now = this.cluster.clock.nowMs();
       const cfg = this.cluster.config;
       if (this.patrolRound === undefined && now - this.lastPatrolMs >= cfg.patrolRegionIntervalMs) {

@@ -49,6 +49,24 @@ describe('low disk space in scheduling', () => {
     expect((await env.pd.coordinator.patrol()).map((o) => o.desc)).toEqual(['add peer on store 3 to region 1']);
   });
 
+  it('an add-peer running towards a store that became low on space is cancelled, and not made again', async () => {
+    const env = await withLowSpace(3, {});
+    await only(env, [REPLICA_CHECKER]);
+    const one = layout(1, [1, 2])[0]!;
+    await report(env, [one], [1, 2, 3]);
+    const [op] = await env.pd.coordinator.patrol();
+    expect(op?.desc).toBe('add peer on store 3 to region 1');
+    // store 3 fills up before the learner's snapshot is in
+    env.statsOverrides.set(3, FULL);
+    env.beatStores();
+    await env.pd.coordinator.tick();
+    expect(env.pd.operators.list()).toEqual([]);
+    const [ended] = env.pd.operators.history();
+    expect(ended?.status).toBe('cancelled');
+    expect(ended?.reason).toContain('store 3 is low on disk space');
+    expect(await env.pd.coordinator.patrol()).toEqual([]);
+  });
+
   it('balance-region: never moves a replica onto a low-space store, but moves them off one', async () => {
     // store 4 is empty but full: nothing moves there
     const env = await withLowSpace(4, { 4: FULL });

@@ -156,12 +156,21 @@ export class OperatorController {
    * Cancels operators whose current step moves a leader or a new peer onto a store that can no
    * longer take it (it went down after the operator was made): otherwise the operator would hold
    * its region until the step's timeout, and the replica checker could not repair the region.
+   * A step that adds a replica (`addLearner`, `addPeer`: a snapshot to write) is also cancelled
+   * when its store no longer takes new replicas (low on disk space since the operator was made,
+   * PD's storage threshold); promoting a learner already there, or moving a leader, is not. A
+   * learner left behind is the replica checker's to remove.
    */
-  cancelUnusableTargets(usable: (storeId: number) => boolean): void {
+  cancelUnusableTargets(usable: (storeId: number) => boolean, takesNewReplicas: (storeId: number) => boolean = usable): void {
     for (const op of [...this.running.values()]) {
       const s = op.step;
       if (s === undefined) continue;
-      const target = s.type === 'transferLeader' ? s.toStore : s.type === 'addLearner' || s.type === 'addPeer' || s.type === 'promoteLearner' ? s.storeId : undefined;
+      if (s.type === 'addLearner' || s.type === 'addPeer') {
+        if (!usable(s.storeId)) this.end(op, 'cancelled', `store ${s.storeId} cannot take the step any more`);
+        else if (!takesNewReplicas(s.storeId)) this.end(op, 'cancelled', `store ${s.storeId} is low on disk space and takes no new replicas`);
+        continue;
+      }
+      const target = s.type === 'transferLeader' ? s.toStore : s.type === 'promoteLearner' ? s.storeId : undefined;
       if (target !== undefined && !usable(target)) this.end(op, 'cancelled', `store ${target} cannot take the step any more`);
     }
   }
