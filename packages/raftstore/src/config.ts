@@ -31,6 +31,12 @@ export const raftstoreConfigSchema = z.object({
   raftLogGcCountLimit: z.number().int().positive().default(73_728),
   raftLogGcSizeLimit: z.number().int().positive().default(72 * MiB),
   raftLogReserveMaxTicks: z.number().int().positive().default(6),
+  /**
+   * How long raft log GC keeps the entries after a snapshot sent to a follower that has not
+   * acknowledged it yet (operation/tick.ts `snapshotHold`); a follower that stops answering
+   * releases it at once.
+   */
+  raftLogSnapshotHoldMs: z.number().positive().default(60_000),
   /** PD heartbeats. */
   pdHeartbeatTickMs: z.number().positive().default(60_000),
   pdStoreHeartbeatTickMs: z.number().positive().default(10_000),

@@ -204,7 +204,15 @@ export class ApplyPollHandler implements PollHandler<ApplyFsm, ApplyMsg, null, n
     const ctx = this.ctx;
     const region = fsm.region;
     const metadata = { index: fsm.applyState.appliedIndex, term: fsm.appliedTerm, confState: confStateFromRegion(region) };
-    const kvSnap = await ctx.kvEngine.snapshot();
+    let kvSnap: Awaited<ReturnType<typeof ctx.kvEngine.snapshot>>;
+    try {
+      kvSnap = await ctx.kvEngine.snapshot();
+    } catch (err) {
+      // The peer must hear back either way: it asks again (and raft log GC waits while it asks).
+      fsm.logger.warn({ err }, 'snapshot generation failed');
+      ctx.sendPeer(fsm.regionId, { type: 'snapshotGenerated', snapshot: undefined });
+      return;
+    }
     // The scan runs outside the round: the engine snapshot pins the data at the applied index.
     void (async () => {
       let snapshot: Snapshot | undefined;

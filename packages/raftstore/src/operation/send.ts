@@ -36,6 +36,7 @@ export function sendRaftMessage(peer: Peer, ctx: StoreContext, m: Message): void
       message: { ...m, snapshot: { ...m.snapshot, data: EMPTY } },
     });
     ctx.counters.snapshotsSent++;
+    peer.snapshotsSent.set(m.to, { index: m.snapshot.metadata.index, tick: peer.ticks });
     ctx.sendSnapshot(peer.regionId, m.to, to.storeId, head, data);
     return;
   }

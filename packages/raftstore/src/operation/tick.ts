@@ -7,6 +7,14 @@
  * `raftLogGcCountLimit` entries or `raftLogGcSizeLimit` bytes it compacts up to the applied index
  * even if a follower lags (that follower gets a snapshot), so a down follower cannot make the log
  * grow without bound. Idle regions propose nothing.
+ *
+ * Either way GC never cuts the entries a follower catching up through a snapshot needs next
+ * ({@link snapshotHold}): while a snapshot is being generated nothing is compacted (its index is
+ * the applied index when the apply side takes the request), and once one is sent the log keeps
+ * the entries after its index until the follower acknowledges it, stops answering, or
+ * `raftLogSnapshotHoldMs` passes. Without the hold, a region written faster than a snapshot is
+ * made and installed compacted past every snapshot before it could be used: each one was stale
+ * on arrival and the follower never caught up (the long chaos profile, count limit 12).
  */
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
@@ -44,8 +52,9 @@ export function maybeCompactLog(peer: Peer, ctx: StoreContext): void {
   const last = peer.storage.lastIndex();
   const applied = peer.applied.index;
   if (last < first + 2 || applied < first) return;
+  const progress = peer.rawNode.status().progress;
   let replicated = last;
-  for (const [id, pr] of peer.rawNode.status().progress) if (id !== peer.peerId && pr.match < replicated) replicated = pr.match;
+  for (const [id, pr] of progress) if (id !== peer.peerId && pr.match < replicated) replicated = pr.match;
   let compactIdx: number;
   const count = applied - first + 1;
   if (count >= ctx.cfg.raftLogGcCountLimit || approxLogBytes(peer, first, applied) >= ctx.cfg.raftLogGcSizeLimit) {
@@ -55,12 +64,38 @@ export function maybeCompactLog(peer: Peer, ctx: StoreContext): void {
   } else {
     compactIdx = replicated;
   }
-  compactIdx = Math.min(compactIdx, applied);
+  compactIdx = Math.min(compactIdx, applied, snapshotHold(peer, ctx, progress));
   if (compactIdx < first) return;
   const compactTerm = peer.storage.term(compactIdx);
   proposeAdmin(peer, ctx, { t: 'compactLog', compactIndex: compactIdx, compactTerm }, (r) => {
     if (!r.ok) peer.logger.debug({ err: r.error }, 'CompactLog not applied');
   });
+}
+
+/**
+ * The highest index raft log GC may compact to without cutting what a follower catching up
+ * through a snapshot needs next (see the module comment); `Infinity` when nothing holds it.
+ * Forgets sent snapshots that were acknowledged, whose follower has been silent for two election
+ * timeouts (a down follower must not pin the log), or that are older than the hold.
+ */
+export function snapshotHold(peer: Peer, ctx: StoreContext, progress: ReadonlyMap<number, { match: number }>): number {
+  if (peer.storage.isGenerating) return peer.storage.truncated.index;
+  if (peer.snapshotsSent.size === 0) return Number.POSITIVE_INFINITY;
+  const base = ctx.cfg.raftBaseTickMs;
+  const limitTicks = Math.ceil(ctx.cfg.raftLogSnapshotHoldMs / base);
+  const silentMs = 2 * ctx.cfg.raftElectionTimeoutTicks * base;
+  const now = ctx.clock.nowMs();
+  let hold = Number.POSITIVE_INFINITY;
+  for (const [id, sent] of peer.snapshotsSent) {
+    const pr = progress.get(id);
+    const heard = peer.leader.lastHeard.get(id) ?? peer.leader.since;
+    if (pr === undefined || pr.match >= sent.index || now - heard > silentMs || peer.ticks - sent.tick > limitTicks) {
+      peer.snapshotsSent.delete(id);
+      continue;
+    }
+    hold = Math.min(hold, sent.index);
+  }
+  return hold;
 }
 
 function approxLogBytes(peer: Peer, first: number, applied: number): number {

@@ -41,9 +41,13 @@ export class PeerStorage implements LogStorage {
   /** Whether a generation is running. */
   private generating = false;
 
+  /**
+   * @param requestSnapshot asks the apply side for a snapshot at its applied index; false if the
+   *   request could not be delivered (nothing will come back, the next `snapshot()` asks again).
+   */
   constructor(
     init: { hardState: HardState; confState: ConfState; truncated: TruncatedState; entries: Entry[] },
-    private readonly requestSnapshot: () => void,
+    private readonly requestSnapshot: () => boolean,
   ) {
     this.hardState = { ...init.hardState };
     this.confState = init.confState;
@@ -107,11 +111,17 @@ export class PeerStorage implements LogStorage {
     ) {
       return snap;
     }
-    if (!this.generating) {
-      this.generating = true;
-      this.requestSnapshot();
-    }
+    if (!this.generating) this.generating = this.requestSnapshot();
     return TEMPORARILY_UNAVAILABLE;
+  }
+
+  /**
+   * True while a snapshot is being generated: its index will be the applied index when the apply
+   * side takes the request, so raft log GC must not compact past the log's start meanwhile (or
+   * the snapshot would be stale when it arrives; see `snapshotHold` in operation/tick.ts).
+   */
+  get isGenerating(): boolean {
+    return this.generating;
   }
 
   onSnapshotGenerated(snap: Snapshot | undefined): void {

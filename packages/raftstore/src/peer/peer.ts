@@ -123,6 +123,11 @@ export class Peer {
    * (operation/disk-usage.ts); a peer reporting Normal is removed.
    */
   readonly peerDiskUsage = new Map<number, import('../operation/disk-usage.js').DiskUsage>();
+  /**
+   * Snapshots sent to followers and not yet acknowledged: peer id → the snapshot's index and the
+   * tick it went out at. Raft log GC keeps the entries right after it (operation/tick.ts).
+   */
+  readonly snapshotsSent = new Map<number, { index: number; tick: number }>();
   /** Raft ticks since start. */
   ticks = 0;
   destroyed = false;

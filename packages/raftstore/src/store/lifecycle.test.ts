@@ -137,6 +137,43 @@ describe('raftstore: membership and snapshots', () => {
   });
 });
 
+describe('raftstore: a follower catching up by snapshot under heavy writes', () => {
+  it('is not overtaken by log GC: the log keeps what comes after a snapshot until the follower has it', async () => {
+    // A 12-entry log and a snapshot that takes 300 ms to arrive: a steady writer fills more than
+    // the log meanwhile. Without the hold, every snapshot was stale on arrival (the entries after
+    // it compacted away), the leader sent another, and the follower never caught up.
+    cluster = new TestCluster({ stores: 3, cfg: { raftLogGcThreshold: 5, raftLogGcCountLimit: 12, raftLogGcTickMs: 40 } });
+    const { region, down } = await compactPastDownFollower(cluster);
+    cluster.net.snapshotDelayMs = 300;
+    let writing = true;
+    let n = 0;
+    const writer = (async () => {
+      while (writing) await cluster!.put(`w${n}`, `v${n++}`);
+    })();
+    try {
+      await cluster.restart(down);
+      const follower = () => cluster!.store(down).peers.get(region.id)!;
+      // Caught up while the writes go on: entries after its snapshot, applied near the leader.
+      await waitFor(
+        () => {
+          const f = follower();
+          const leader = cluster!.store(cluster!.leaderStore(region.id)!).peers.get(region.id)!;
+          return f.storage.lastIndex() > f.storage.truncated.index && leader.applied.index - f.applied.index < 12;
+        },
+        15_000,
+        'the follower to catch up while the writer runs',
+      );
+    } finally {
+      writing = false;
+      await writer;
+    }
+    const sent = cluster.store(cluster.leaderStore(region.id)!).ctx.counters.snapshotsSent;
+    expect(sent, 'snapshots the leader sent').toBeLessThanOrEqual(2);
+    const lastKey = `w${n - 1}`;
+    await waitFor(async () => (await cluster!.peek(down, lastKey)) === `v${n - 1}`, 10_000, 'the last write on the follower');
+  }, 30_000);
+});
+
 describe('raftstore: leader transfer', () => {
   it('moves leadership to a voter that is ready, and to a fresh voter only once it applied its promotion; writes are never held meanwhile', async () => {
     cluster = new TestCluster({ stores: 4 });

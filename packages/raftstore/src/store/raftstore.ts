@@ -218,7 +218,7 @@ export class Raftstore implements RaftMessageSink {
     const logger = this.opts.logger.child({ regionId, peerId });
     const storage = new PeerStorage(
       { hardState: s.hardState, confState: confStateFromRegion(region), truncated: s.truncated, entries: s.entries },
-      () => void this.applyPoller.send(regionId, { type: 'genSnapshot' }),
+      () => this.applyPoller.send(regionId, { type: 'genSnapshot' }),
     );
     const peer = new Peer({
       storeId: this.storeId,

@@ -42,6 +42,8 @@ export class SimNetwork {
   dropped = 0;
   /** Flip one byte in the data of this many upcoming snapshots (corruption in transit). */
   corruptSnapshots = 0;
+  /** Extra delay in ms of every snapshot's delivery (a big snapshot on a slow link). */
+  snapshotDelayMs = 0;
 
   attach(storeId: number, ep: NetworkEndpoint): void {
     this.endpoints.set(storeId, ep);
@@ -155,7 +157,7 @@ export class SimNetwork {
       const i = p.length >> 1;
       p[i] = (p[i] ?? 0) ^ 0x5a;
     }
-    await new Promise<void>((r) => this.later(r, delays[0]));
+    await new Promise<void>((r) => this.later(r, delays[0]! + this.snapshotDelayMs));
     const ep = this.endpoints.get(to);
     if (ep === undefined) throw new Error(`store ${to} is down`);
     async function* again(): AsyncIterable<Uint8Array> {
