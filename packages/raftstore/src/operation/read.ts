@@ -26,6 +26,7 @@ export function onRoleChange(peer: Peer, ctx: StoreContext, ss: SoftState): void
   const wasLeader = peer.leader.since > 0;
   if (ss.raftState === StateRole.Leader) {
     if (!wasLeader) {
+      peer.snapshotsSent.clear();
       peer.leader.since = ctx.clock.nowMs();
       peer.leader.renewedForTerm = false;
       peer.leader.lastHeard.clear();

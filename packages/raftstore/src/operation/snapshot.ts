@@ -80,5 +80,7 @@ export function onSnapshotGenerated(peer: Peer, snap: import('@mrkv/raft').Snaps
 }
 
 export function onSnapshotStatus(peer: Peer, toPeerId: number, ok: boolean): void {
+  // Not delivered: raft log GC need not keep the entries after it (raft sends a newer one).
+  if (!ok) peer.snapshotsSent.delete(toPeerId);
   peer.rawNode.reportSnapshot(toPeerId, ok ? SnapshotStatus.Finish : SnapshotStatus.Failure);
 }

@@ -11,7 +11,7 @@
  * Either way GC never cuts the entries a follower catching up through a snapshot needs next
  * ({@link snapshotHold}): while a snapshot is being generated nothing is compacted (its index is
  * the applied index when the apply side takes the request), and once one is sent the log keeps
- * the entries after its index until the follower acknowledges it, stops answering, or
+ * the entries after its index until the follower acknowledges it, its sending fails, or
  * `raftLogSnapshotHoldMs` passes. Without the hold, a region written faster than a snapshot is
  * made and installed compacted past every snapshot before it could be used: each one was stale
  * on arrival and the follower never caught up (the long chaos profile, count limit 12).
@@ -75,21 +75,20 @@ export function maybeCompactLog(peer: Peer, ctx: StoreContext): void {
 /**
  * The highest index raft log GC may compact to without cutting what a follower catching up
  * through a snapshot needs next (see the module comment); `Infinity` when nothing holds it.
- * Forgets sent snapshots that were acknowledged, whose follower has been silent for two election
- * timeouts (a down follower must not pin the log), or that are older than the hold.
+ * Forgets sent snapshots that were acknowledged or are older than the hold (a follower that went
+ * down after receiving one pins the log no longer than that); one whose sending failed is
+ * forgotten at once (operation/snapshot.ts). The follower's silence is no sign: it answers
+ * nothing while it installs the snapshot (seconds for a big region).
  */
 export function snapshotHold(peer: Peer, ctx: StoreContext, progress: ReadonlyMap<number, { match: number }>): number {
   if (peer.storage.isGenerating) return peer.storage.truncated.index;
   if (peer.snapshotsSent.size === 0) return Number.POSITIVE_INFINITY;
-  const base = ctx.cfg.raftBaseTickMs;
-  const limitTicks = Math.ceil(ctx.cfg.raftLogSnapshotHoldMs / base);
-  const silentMs = 2 * ctx.cfg.raftElectionTimeoutTicks * base;
-  const now = ctx.clock.nowMs();
+  const limitTicks = Math.ceil(ctx.cfg.raftLogSnapshotHoldMs / ctx.cfg.raftBaseTickMs);
   let hold = Number.POSITIVE_INFINITY;
   for (const [id, sent] of peer.snapshotsSent) {
     const pr = progress.get(id);
-    const heard = peer.leader.lastHeard.get(id) ?? peer.leader.since;
-    if (pr === undefined || pr.match >= sent.index || now - heard > silentMs || peer.ticks - sent.tick > limitTicks) {
+    // Below the log's start already (kept from another term): holding it would stop GC for nothing.
+    if (pr === undefined || pr.match >= sent.index || sent.index < peer.storage.truncated.index || peer.ticks - sent.tick > limitTicks) {
       peer.snapshotsSent.delete(id);
       continue;
     }
