@@ -260,7 +260,7 @@ describe.sequential('chaos', () => {
     }
   }, timeout);
 
-  it('disk low on a follower: it keeps running and appending, the cluster keeps serving', async () => {
+  it('disk low on a follower: it keeps running, the leader holds its appends, the cluster keeps serving; space back, it catches up', async () => {
     for (let round = 0; round < PROFILE.rounds; round++) expectSound(await diskFullFollower(cluster, `disk-full-follower-${round}`));
   }, timeout);
 

@@ -11,8 +11,10 @@
  * `KV:Engine:NoSpace`, exit 1; nothing of the failed round was acknowledged) and recovers from
  * its log on restart like after kill -9 — the last resort, exercised with `disk-full`.
  *
- * - `disk-full-follower`: one follower low on space keeps running, keeps appending (a follower
- *   read at it sees the newest acknowledged append) and the cluster keeps taking writes.
+ * - `disk-full-follower`: one follower low on space keeps running, the cluster keeps taking
+ *   writes, and the leader holds its appends (TiKV: the leader stops appending to a full
+ *   follower): a follower read at it does not see the newest append; with space back it catches
+ *   up.
  * - `disk-full-majority`: the leader's store and a follower low on space: writes are refused with
  *   DiskFull (nothing acknowledged after the refusals began), reads still answer, and writes
  *   resume once space returns, without a restart.
@@ -117,23 +119,44 @@ async function expectDiskUsage(cluster: ChaosCluster, i: number, usage: string, 
   });
 }
 
-/** One follower low on space: it keeps running and appending, the cluster keeps taking writes. */
+/** How many times store `i` has logged `msg` so far. */
+const logCount = (cluster: ChaosCluster, i: number, msg: string): number => cluster.stores[i]!.logs().filter((l) => l.msg === msg).length;
+
+const HELD = 'appends to the follower held: its store is AlreadyFull';
+const RESUMED = 'appends to the follower resumed (its store has space again)';
+
+/**
+ * One follower low on space: it keeps running, the cluster keeps taking writes, the leader holds
+ * its appends (it does not see the newest append) and it catches up once space is back.
+ */
 export async function diskFullFollower(cluster: ChaosCluster, name: string): Promise<ScenarioReport> {
   return runScenario(cluster, name, (w) => withHeal(cluster, async (): Promise<FaultTimes> => {
     const leader = await cluster.liveLeaderIndex(`${name}/r0`);
     const follower = (leader + 1) % cluster.stores.length;
+    const held = logCount(cluster, leader, HELD);
+    const resumed = logCount(cluster, leader, RESUMED);
     const faultAt = performance.now();
     cluster.setDiskFailpoints(follower, LOW_SPACE);
     await expectDiskUsage(cluster, follower, 'AlreadyFull');
+    await waitFor('the leader to hold appends to the full follower', async () => (logCount(cluster, leader, HELD) > held ? true : undefined), 10_000, 50);
     const acks = w.writeAcks.length;
     await w.waitAcks(acks + PROFILE.settleAcks, 30_000); // the leader still has a quorum
-    const ms = await expectCaughtUp(cluster, w, follower); // and the full follower keeps appending
-    console.log(`[chaos] ${name}: store ${follower} low on space kept appending (caught up in ${ms} ms)`);
+    // The full follower does not have what was acknowledged since (a follower read at it waits).
+    const [key, value] = newestAppend(w);
+    const r = await cluster.view.regionOf(Buffer.from(key));
+    const peer = r?.region.peers.find((p) => p.storeId === cluster.storeIds[follower]);
+    if (r !== undefined && peer !== undefined) {
+      const got = await directGet(cluster.stores[follower]!, r.region, peer, key, 1_000, true);
+      expect(got.kind === 'value' && got.value === value, `${name}: the full follower has ${key}: ${JSON.stringify(got)}`).toBe(false);
+    }
     expect(cluster.stores[follower]!.running, `${name}: the full follower stopped`).toBe(true);
     await hold(PROFILE.faultMs);
     const healAt = performance.now();
     cluster.setDiskFailpoints(follower, undefined);
     await expectDiskUsage(cluster, follower, 'Normal');
+    await waitFor('the leader to resume appends', async () => (logCount(cluster, leader, RESUMED) > resumed ? true : undefined), 10_000, 50);
+    const ms = await expectCaughtUp(cluster, w, follower);
+    console.log(`[chaos] ${name}: store ${follower} low on space was held, caught up ${ms} ms after space came back`);
     return { faultAt, healAt };
   }));
 }

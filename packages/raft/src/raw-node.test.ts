@@ -439,6 +439,29 @@ describe('RawNode: requests', () => {
     expect(leader.rn.status().progress.get(2)!.state).toBe(ProgressState.Probe);
   });
 
+  it('holdAppends: a held follower gets no entries; released, it gets what it missed at once', () => {
+    const { net, nodes } = cluster(3);
+    const leader = electFirst(net, nodes);
+    leader.rn.holdAppends(3, true);
+    nodes[1]!.rn.holdAppends(3, true); // on a follower: nothing
+    for (let i = 0; i < 3; i++) leader.rn.propose(data(`x${i}`));
+    net.stabilize();
+    expect(nodes[1]!.storage.lastIndex()).toBe(4);
+    expect(nodes[2]!.storage.lastIndex()).toBe(1);
+    expect(leader.rn.status().progress.get(3)!.paused).toBe(true);
+    // heartbeats and their answers do not bring the entries either
+    for (let i = 0; i < 5; i++) {
+      leader.rn.tick();
+      net.stabilize();
+    }
+    expect(nodes[2]!.storage.lastIndex()).toBe(1);
+    expect(nodes[2]!.rn.lead).toBe(1);
+    leader.rn.holdAppends(3, false);
+    net.stabilize();
+    expect(nodes[2]!.storage.lastIndex()).toBe(4);
+    expect(leader.rn.status().progress.get(3)!.paused).toBe(false);
+  });
+
   it('retries sends after the storage fetched entries asynchronously', () => {
     const { net, nodes } = cluster(3);
     const leader = electFirst(net, nodes);

@@ -243,6 +243,20 @@ export class RawNode {
     r.sendAppend(to);
   }
 
+  /**
+   * Holds (or releases) appends to follower `to`: while held the leader sends it no entries and
+   * no snapshot, only heartbeats (it still votes and counts for commit with what it has). On
+   * release the leader sends what it missed at once. No-op on a follower or for a non-member;
+   * progress made by a later election starts unheld.
+   */
+  holdAppends(to: number, held: boolean): void {
+    const r = this.raft;
+    const pr = r.trk.progress.get(to);
+    if (r.state !== StateRole.Leader || pr === undefined || to === r.id || pr.appendsHeld === held) return;
+    pr.appendsHeld = held;
+    if (!held) r.sendAppend(to);
+  }
+
   /** Changes this node's election priority. */
   setPriority(priority: number): void {
     this.raft.priority = priority;

@@ -54,6 +54,11 @@ export class Progress {
   inflights: Inflights;
   /** True when the follower is a learner (receives the log but does not vote). */
   isLearner: boolean;
+  /**
+   * Set by the application (`RawNode.holdAppends`): no MsgApp or snapshot goes to this follower
+   * (heartbeats do). TiKV holds a follower whose disk is full this way. Survives state changes.
+   */
+  appendsHeld = false;
 
   constructor(match: number, next: number, inflights: Inflights, isLearner: boolean) {
     this.match = match;
@@ -70,6 +75,7 @@ export class Progress {
     p.pendingSnapshot = this.pendingSnapshot;
     p.recentActive = this.recentActive;
     p.msgAppFlowPaused = this.msgAppFlowPaused;
+    p.appendsHeld = this.appendsHeld;
     return p;
   }
 
@@ -178,7 +184,7 @@ export class Progress {
 
   /** True when no MsgApp may be sent now (a heartbeat response may still trigger an empty one). */
   isPaused(): boolean {
-    return this.state === ProgressState.Snapshot || this.msgAppFlowPaused;
+    return this.state === ProgressState.Snapshot || this.msgAppFlowPaused || this.appendsHeld;
   }
 
   /** "StateReplicate match=5 next=6 …" for logs and traces. */
@@ -186,6 +192,7 @@ export class Progress {
     let s = `${progressStateName(this.state)} match=${this.match} next=${this.next}`;
     if (this.isLearner) s += ' learner';
     if (this.msgAppFlowPaused) s += ' paused';
+    if (this.appendsHeld) s += ' held';
     if (this.pendingSnapshot > 0) s += ` pendingSnap=${this.pendingSnapshot}`;
     if (!this.recentActive) s += ' inactive';
     if (this.inflights.count > 0) {

@@ -128,16 +128,27 @@ describe('disk usage: a leader refuses client writes with DiskFull', () => {
     expect(cluster.store(leader).metricsText()).toMatch(/^mrkv_store_disk_usage 0$/m);
   });
 
-  it('a full follower does not stop writes (the other two are a quorum) and keeps appending', async () => {
+  it('a full follower does not stop writes (the other two are a quorum); the leader holds its appends until it has space again', async () => {
     cluster = new TestCluster({ stores: 3 });
     const region = await cluster.start();
     const leader = await cluster.waitLeader(region.id);
     const follower = [1, 2, 3].find((s) => s !== leader)!;
+    const followerPeer = cluster.store(follower).peers.get(region.id)!.peerId;
     cluster.setDiskAvailable(follower, FULL);
     const leaderPeer = cluster.store(leader).peers.get(region.id)!;
-    await waitFor(() => leaderPeer.peerDiskUsage.size === 1, 5000, 'the leader to hear of the full follower');
+    await waitFor(() => leaderPeer.appendsHeld.has(followerPeer), 5000, 'the leader to hold appends to the full follower');
+    // It does not take leadership by transfer while full, caught up as it is (two election timeouts' worth of ticks).
+    cluster.store(leader).send(region.id, { type: 'transferLeader', peerId: followerPeer });
+    const from = leaderPeer.ticks;
+    await waitFor(() => leaderPeer.ticks - from >= 2 * cluster!.cfg.raftElectionTimeoutTicks, 10_000, 'two election timeouts');
+    expect(cluster.leaderStore(region.id)).toBe(leader);
     for (let i = 0; i < 5; i++) await putOnLeader(cluster, region.id, `f${i}`, `v${i}`);
-    await waitFor(async () => (await cluster!.peek(follower, 'f4')) === 'v4', 5000, 'the full follower to apply the writes');
+    expect(await cluster.peek(follower, 'f4')).toBeUndefined();
+    expect(leaderPeer.rawNode.status().progress.get(followerPeer)!.paused).toBe(true);
+    // Space back: it hears so on the follower's next answer and sends what it missed.
+    cluster.setDiskAvailable(follower, PLENTY);
+    await waitFor(async () => (await cluster!.peek(follower, 'f4')) === 'v4', 5000, 'the follower to catch up once it has space');
+    expect(leaderPeer.appendsHeld.size).toBe(0);
   });
 
   it('a full majority: writes refused with DiskFull naming the full stores, reads answer, writes resume after space returns', async () => {
@@ -158,6 +169,11 @@ describe('disk usage: a leader refuses client writes with DiskFull', () => {
     cluster.setDiskAvailable(followers[0]!, PLENTY);
     await waitWritable(cluster, region.id, 'm', 'after');
     expect(await cluster.get('m')).toBe('after');
+    // The one still full is now held (the other two are a quorum): it gets 'after' once it has space.
+    const leaderPeer = cluster.store(leader).peers.get(region.id)!;
+    const stillFull = cluster.store(followers[1]!).peers.get(region.id)!.peerId;
+    await waitFor(() => leaderPeer.appendsHeld.has(stillFull), 5000, 'appends to the still-full follower held');
+    cluster.setDiskAvailable(followers[1]!, PLENTY);
     for (const id of [1, 2, 3]) await waitFor(async () => (await cluster!.peek(id, 'm')) === 'after', 5000, `m on store ${id}`);
   });
 

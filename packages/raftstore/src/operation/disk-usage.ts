@@ -160,6 +160,43 @@ export function checkDiskFull(peer: Peer, ctx: StoreContext, opt: DiskFullOpt = 
   return undefined;
 }
 
+/**
+ * A leader sends no appends (nor snapshots) to followers whose store is AlreadyFull, only
+ * heartbeats (TiKV: "follower full: the leader stops appending to it; it still votes"), so a full
+ * follower does not write on into its reserve. Only while the leader and the other voters still
+ * make a quorum in every voter set: otherwise nobody is held, so the admin commands a full
+ * majority still allows (conf changes, splits, leader transfer) can commit. Released as soon as
+ * the follower reports space again (its heartbeat answers carry its usage); it then gets what it
+ * missed. Called on every leader tick: holds are re-applied after an election or conf change.
+ */
+export function updateAppendHolds(peer: Peer): void {
+  if (peer.peerDiskUsage.size === 0 && peer.appendsHeld.size === 0) return;
+  const hold = new Set<number>();
+  for (const [id, usage] of peer.peerDiskUsage) if (usage === 'AlreadyFull' && id !== peer.peerId) hold.add(id);
+  if (hold.size > 0) {
+    for (const voters of voterSets(peer)) {
+      let ok = 0;
+      for (const id of voters) if (!hold.has(id)) ok++;
+      if (ok <= voters.length / 2) {
+        hold.clear();
+        break;
+      }
+    }
+  }
+  for (const id of peer.appendsHeld) {
+    if (hold.has(id)) continue;
+    peer.appendsHeld.delete(id);
+    peer.rawNode.holdAppends(id, false);
+    peer.logger.info({ follower: id }, 'appends to the follower resumed (its store has space again)');
+  }
+  for (const id of hold) {
+    peer.rawNode.holdAppends(id, true);
+    if (peer.appendsHeld.has(id)) continue;
+    peer.appendsHeld.add(id);
+    peer.logger.warn({ follower: id }, 'appends to the follower held: its store is AlreadyFull');
+  }
+}
+
 /** The stores of the region's other peers whose reported usage does not allow a write with `opt`. */
 function fullStores(peer: Peer, opt: DiskFullOpt): number[] {
   const out: number[] = [];

@@ -27,6 +27,7 @@ export function onRoleChange(peer: Peer, ctx: StoreContext, ss: SoftState): void
   if (ss.raftState === StateRole.Leader) {
     if (!wasLeader) {
       peer.snapshotsSent.clear();
+      peer.appendsHeld.clear();
       peer.leader.since = ctx.clock.nowMs();
       peer.leader.renewedForTerm = false;
       peer.leader.lastHeard.clear();

@@ -18,6 +18,7 @@
  */
 import type { Peer } from '../peer/peer.js';
 import type { StoreContext } from '../store/context.js';
+import { updateAppendHolds } from './disk-usage.js';
 import { heartbeatPd } from './pd.js';
 import { proposeAdmin } from './propose.js';
 import { renewLeaseInAdvance, tickReads } from './read.js';
@@ -34,6 +35,7 @@ export function onTick(peer: Peer, ctx: StoreContext): void {
   tickReads(peer, ctx);
   if (peer.merging !== undefined) onMergeTick(peer, ctx);
   if (!peer.isLeader) return;
+  updateAppendHolds(peer);
   renewLeaseInAdvance(peer, ctx);
   const base = ctx.cfg.raftBaseTickMs;
   peer.leader.heartbeatTicks++;

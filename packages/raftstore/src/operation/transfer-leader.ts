@@ -65,7 +65,8 @@ export function onTransferLeaderCheck(peer: Peer, ctx: StoreContext, m: Message)
   }
   // The target: answer the leader we know with our applied index, if we can be elected.
   if (m.from !== peer.rawNode.lead || m.term !== peer.term) return true;
-  if (peer.meta.role !== 'Voter' || peer.applyingSnapshot !== undefined) return true;
+  // A store out of space does not take leadership (TiKV: a full follower rejects pre-transfer).
+  if (peer.meta.role !== 'Voter' || peer.applyingSnapshot !== undefined || ctx.disk.usage === 'AlreadyFull') return true;
   const answer = newMessage(MessageType.MsgTransferLeader, m.from, peer.peerId, peer.term);
   answer.context = TRANSFER_CHECK;
   answer.index = peer.applied.index;
@@ -77,6 +78,7 @@ export function onTransferLeaderCheck(peer: Peer, ctx: StoreContext, m: Message)
 function notReadyReason(peer: Peer, ctx: StoreContext, to: number, targetApplied: number): string | undefined {
   const status = peer.rawNode.status();
   if (!status.config.voters.includes(to)) return 'not a voter';
+  if (peer.appendsHeld.has(to)) return 'its store is out of disk space';
   for (const pr of status.progress.values()) if (pr.state === ProgressState.Snapshot) return 'a follower is receiving a snapshot';
   if (status.pendingConfIndex > targetApplied) return 'the target has not applied the last membership change';
   if (peer.storage.lastIndex() >= targetApplied + ctx.cfg.leaderTransferMaxLogLag) return 'the target lags too far behind';

@@ -123,6 +123,8 @@ export class Peer {
    * (operation/disk-usage.ts); a peer reporting Normal is removed.
    */
   readonly peerDiskUsage = new Map<number, import('../operation/disk-usage.js').DiskUsage>();
+  /** Followers this leader holds appends to (their stores are AlreadyFull; operation/disk-usage.ts). */
+  readonly appendsHeld = new Set<number>();
   /**
    * Snapshots sent to followers and not yet acknowledged: peer id → the snapshot's index and the
    * tick it went out at. Raft log GC keeps the entries right after it (operation/tick.ts).
