@@ -86,6 +86,15 @@ export const INITIAL_MIN_SPACE = 8 * 1024 ** 3;
  *   (PD's exception for a new cluster on a big, already well-used disk; pd#3444).
  * A store that has not reported (no stats, or capacity 0) is not low.
  */
+/**
+ * True if the store reports nothing available: it is at its `storage.reserve-space` (AlreadyFull).
+ * Such a store refuses to take leadership by transfer (as TiKV), so it is no leader target.
+ */
+export function isOutOfSpace(s: StoreInfo): boolean {
+  const st = s.stats;
+  return st !== undefined && st.capacity > 0 && st.available <= 0;
+}
+
 export function isLowSpace(s: StoreInfo, lowSpaceRatio: number): boolean {
   const st = s.stats;
   if (st === undefined || st.capacity <= 0) return false;

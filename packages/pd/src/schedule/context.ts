@@ -6,12 +6,13 @@
  * The loads include the influence of the running operators' unfinished steps (PD `OpInfluence`,
  * influence.ts): a leader transfer in flight already counts on its target, not its source, so the
  * next round does not repeat it elsewhere and overshoot. Stores low on disk space (`isLowSpace`)
- * stay Up and usable for leaders, but take no new replicas: {@link ScheduleContext.takesNewReplicas}.
+ * stay Up and usable for leaders, but take no new replicas: {@link ScheduleContext.takesNewReplicas};
+ * one with nothing available at all takes no leader either (`outOfSpace`).
  */
 import type { Cluster, StoreLoad } from '../cluster/cluster.js';
 import type { ScheduleConfig } from '../config.js';
 import type { RegionInfo } from '../core/region-info.js';
-import { acceptsNewPeers, isLowSpace, storeStatus, type StoreStatus } from '../core/store-info.js';
+import { acceptsNewPeers, isLowSpace, isOutOfSpace, storeStatus, type StoreStatus } from '../core/store-info.js';
 import type { BuildContext } from './builder.js';
 import { applyInfluence, unfinishedInfluence, type StoreInfluence } from './influence.js';
 import type { OperatorKind } from './operator.js';
@@ -29,6 +30,8 @@ export class ScheduleContext {
   readonly influence: ReadonlyMap<number, StoreInfluence>;
   /** Stores low on disk space at the start of the round. */
   readonly lowSpace = new Set<number>();
+  /** Stores with nothing available (at their reserve): they refuse leadership, so no leader goes there. */
+  readonly outOfSpace = new Set<number>();
 
   constructor(
     readonly cluster: Cluster,
@@ -38,6 +41,7 @@ export class ScheduleContext {
     for (const s of cluster.allStores()) {
       this.status.set(s.meta.id, storeStatus(s, now, cluster.config));
       if (isLowSpace(s, cluster.config.lowSpaceRatio)) this.lowSpace.add(s.meta.id);
+      if (isOutOfSpace(s)) this.outOfSpace.add(s.meta.id);
     }
     this.loads = cluster.storeLoads();
     this.influence = unfinishedInfluence(operators.list(), (id) => cluster.getRegionById(id));

@@ -85,12 +85,19 @@ describe('low disk space in scheduling', () => {
     expect(peersOn(sims2, 1)).toBeLessThan(8);
   });
 
-  it('balance-leader still moves leaders onto a low-space store (a leader takes no space)', async () => {
-    const env = await withLowSpace(3, { 2: FULL, 3: FULL });
+  it('balance-leader still moves leaders onto a low-space store (a leader takes no space), but not onto one with nothing left', async () => {
+    const env = await withLowSpace(3, { 2: NINETY_PERCENT_USED, 3: NINETY_PERCENT_USED });
     await only(env, [BALANCE_LEADER]);
     const sims = layout(6, [1, 2, 3]);
     await settle(env, sims, [1, 2, 3]);
     expect(leaderCounts(sims, [1, 2, 3])).toEqual([2, 2, 2]);
+    // at its reserve a store refuses leadership (as TiKV): balance-leader does not try
+    const full = await withLowSpace(3, { 2: FULL, 3: FULL });
+    await only(full, [BALANCE_LEADER]);
+    const sims2 = layout(6, [1, 2, 3]);
+    await settle(full, sims2, [1, 2, 3]);
+    expect(leaderCounts(sims2, [1, 2, 3])).toEqual([6, 0, 0]);
+    expect(full.pd.operators.history()).toHaveLength(0);
   });
 
   it('scatter: a low-space store gets no new peer; one the region already has there may stay', async () => {

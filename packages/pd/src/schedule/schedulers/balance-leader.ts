@@ -101,7 +101,7 @@ export class BalanceLeaderScheduler implements Scheduler {
   }
 
   private movable(ctx: ScheduleContext, r: RegionInfo, source: number, target: number): boolean {
-    if (r.leader?.storeId !== source || ctx.operators.get(r.meta.id) !== undefined || !isHealthy(r)) return false;
+    if (r.leader?.storeId !== source || ctx.operators.get(r.meta.id) !== undefined || !isHealthy(r) || ctx.outOfSpace.has(target)) return false;
     const changedAt = ctx.cluster.lastLeaderChangeAt(r.meta.id);
     if (changedAt !== undefined && ctx.cluster.clock.nowMs() - changedAt < LEADER_MOVE_COOLDOWN_MS) return false;
     const to = r.meta.peers.find((p) => p.storeId === target);
