@@ -4,8 +4,8 @@
  *
  * What mrkv does as a disk fills (docs/architecture.md §4 "Full disk"): below
  * `storage.reserve-space` a store is AlreadyFull; its leaders refuse client writes with DiskFull
- * (the SDK's definitive `KV:Client:DiskFull`), reads go on, followers keep appending into the
- * reserve, and writes resume by themselves when space returns — the protection path, exercised
+ * (the SDK's definitive `KV:Client:DiskFull`), reads go on, leaders elsewhere hold appends to it
+ * while the other voters are a quorum, and writes resume by themselves when space returns — the protection path, exercised
  * with the `disk-free=<bytes>` failpoint (the store "sees" a nearly full disk; nothing fails).
  * Should a write still hit ENOSPC, the store fails stop (`raftstore I/O failed; stopping`,
  * `KV:Engine:NoSpace`, exit 1; nothing of the failed round was acknowledged) and recovers from

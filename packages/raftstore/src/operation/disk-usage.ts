@@ -20,8 +20,9 @@
  *      `disk_full_opt` widens what counts as "not full" (AllowedOnAlmostFull lets AlmostFull
  *      stores count; AllowedOnAlreadyFull lets every store count);
  *   4. admin commands (conf change, compact log, split, merge, leader transfer) and reads are
- *      never checked, so the region can still shrink its log and move away from a full store;
- *      followers keep appending (they write into the reserve). The refusal happens before the
+ *      never checked, so the region can still shrink its log and move away from a full store
+ *      (they write into the reserve); a leader holds appends to full followers while the others
+ *      are a quorum ({@link updateAppendHolds}). The refusal happens before the
  *      write is proposed, so a DiskFull answer is definitive: nothing of it was applied.
  */
 import { DiskFullError } from '@mrkv/proto';
