@@ -96,9 +96,9 @@ export function isOutOfSpace(s: StoreInfo): boolean {
 }
 
 export function isLowSpace(s: StoreInfo, lowSpaceRatio: number): boolean {
+  if (isOutOfSpace(s)) return true;
   const st = s.stats;
   if (st === undefined || st.capacity <= 0) return false;
-  if (st.available <= 0) return true;
   if (st.regionCount < INIT_CLUSTER_REGION_THRESHOLD && st.available > INITIAL_MIN_SPACE) return false;
   return st.available < st.capacity * (1 - lowSpaceRatio);
 }

@@ -132,6 +132,19 @@ function voterSets(peer: Peer): number[][] {
 }
 
 /**
+ * The first voter set (of one, or two while joint) in which the voters passing `ok` are no
+ * quorum, with their count; undefined when they are a quorum in every set.
+ */
+function setWithoutQuorum(peer: Peer, ok: (peerId: number) => boolean): { ok: number; voters: number } | undefined {
+  for (const voters of voterSets(peer)) {
+    let n = 0;
+    for (const id of voters) if (ok(id)) n++;
+    if (n <= voters.length / 2) return { ok: n, voters: voters.length };
+  }
+  return undefined;
+}
+
+/**
  * The DiskFull refusal for a client data write on this leader, or undefined when it may be
  * proposed (TiKV `check_proposal_with_disk_full_opt`): refused when the leader's own store does
  * not allow it, or when the voters whose stores allow it are no quorum.
@@ -145,20 +158,12 @@ export function checkDiskFull(peer: Peer, ctx: StoreContext, opt: DiskFullOpt = 
       reason: `store ${ctx.storeId} is ${own}: region ${peer.regionId} refuses writes (disk_full_opt ${opt})`,
     });
   }
-  for (const voters of voterSets(peer)) {
-    let ok = 0;
-    for (const id of voters) {
-      const usage = id === peer.peerId ? own : (peer.peerDiskUsage.get(id) ?? 'Normal');
-      if (allowed(usage, opt)) ok++;
-    }
-    if (ok <= voters.length / 2) {
-      return new DiskFullError({
-        storeIds: fullStores(peer, opt),
-        reason: `region ${peer.regionId}: only ${ok} of ${voters.length} voters have disk space, no quorum (disk_full_opt ${opt})`,
-      });
-    }
-  }
-  return undefined;
+  const short = setWithoutQuorum(peer, (id) => allowed(id === peer.peerId ? own : (peer.peerDiskUsage.get(id) ?? 'Normal'), opt));
+  if (short === undefined) return undefined;
+  return new DiskFullError({
+    storeIds: fullStores(peer, opt),
+    reason: `region ${peer.regionId}: only ${short.ok} of ${short.voters} voters have disk space, no quorum (disk_full_opt ${opt})`,
+  });
 }
 
 /**
@@ -174,16 +179,7 @@ export function updateAppendHolds(peer: Peer): void {
   if (peer.peerDiskUsage.size === 0 && peer.appendsHeld.size === 0) return;
   const hold = new Set<number>();
   for (const [id, usage] of peer.peerDiskUsage) if (usage === 'AlreadyFull' && id !== peer.peerId) hold.add(id);
-  if (hold.size > 0) {
-    for (const voters of voterSets(peer)) {
-      let ok = 0;
-      for (const id of voters) if (!hold.has(id)) ok++;
-      if (ok <= voters.length / 2) {
-        hold.clear();
-        break;
-      }
-    }
-  }
+  if (hold.size > 0 && setWithoutQuorum(peer, (id) => !hold.has(id)) !== undefined) hold.clear();
   for (const id of peer.appendsHeld) {
     if (hold.has(id)) continue;
     peer.appendsHeld.delete(id);
